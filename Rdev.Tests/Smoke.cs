@@ -1,0 +1,1 @@
+namespace Rdev.Tests; public class Smoke { [Fact] public void Ok() {} }
