@@ -31,7 +31,8 @@ internal sealed class ExecSession(WebSocket socket, HttpContext http, FakeExecCa
         }
         catch (Win32Exception e)
         {
-            await SendAsync(StatusChannel, Encoding.UTF8.GetBytes(StartFailure(e.Message)));
+            // ENOENT reads as a container runtime would word it.
+            await SendAsync(StatusChannel, Encoding.UTF8.GetBytes(StartFailure(e.NativeErrorCode == 2 ? "executable file not found in $PATH" : e.Message)));
             await CloseAsync();
             call.Exit.TrySetResult(-1);
             return;

@@ -56,6 +56,11 @@ public sealed partial class FakeKubeApiServer
         {
             await WriteStatusAsync(context, KubeStatus.BadRequest($"the body of the request was in an unknown format: {e.Message}"));
         }
+        catch (Exception e) when (!context.Response.HasStarted && e is not OperationCanceledException)
+        {
+            // A bug in the fake should read as one, not as an empty 500.
+            await WriteStatusAsync(context, KubeStatus.Failure(500, "InternalError", $"fake API server failed: {e}"));
+        }
     }
 
     private static KubeResource Resource(string plural) =>

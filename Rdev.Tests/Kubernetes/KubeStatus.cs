@@ -1,4 +1,4 @@
-using k8s;
+using System.Text.Json.Nodes;
 using k8s.Models;
 
 namespace Rdev.Tests.Kubernetes;
@@ -66,7 +66,53 @@ public static class KubeStatus
         _ => Failure(code, "InternalError", $"Internal error occurred: {message}"),
     };
 
-    public static string ToJson(this V1Status status) => KubernetesJson.Serialize(status);
+    /// <summary>
+    /// Serializes a Status. Written by hand because KubernetesClient's own V1Status converter
+    /// only reads (its Write throws NotImplementedException).
+    /// </summary>
+    public static string ToJson(this V1Status status)
+    {
+        var json = new JsonObject { ["kind"] = "Status", ["apiVersion"] = "v1", ["metadata"] = new JsonObject(), ["status"] = status.Status };
+        AddIfSet(json, "message", status.Message);
+        AddIfSet(json, "reason", status.Reason);
+        if (status.Details is { } d)
+        {
+            var details = new JsonObject();
+            AddIfSet(details, "name", d.Name);
+            AddIfSet(details, "group", d.Group);
+            AddIfSet(details, "kind", d.Kind);
+            AddIfSet(details, "uid", d.Uid);
+            if (d.Causes is { Count: > 0 })
+            {
+                details["causes"] = new JsonArray(d.Causes.Select(c =>
+                {
+                    var cause = new JsonObject();
+                    AddIfSet(cause, "reason", c.Reason);
+                    AddIfSet(cause, "message", c.Message);
+                    AddIfSet(cause, "field", c.Field);
+                    return (JsonNode)cause;
+                }).ToArray());
+            }
+            if (d.RetryAfterSeconds is { } retry)
+            {
+                details["retryAfterSeconds"] = retry;
+            }
+            json["details"] = details;
+        }
+        if (status.Code is { } code)
+        {
+            json["code"] = code;
+        }
+        return json.ToJsonString();
+    }
+
+    private static void AddIfSet(JsonObject json, string name, string? value)
+    {
+        if (!string.IsNullOrEmpty(value))
+        {
+            json[name] = value;
+        }
+    }
 }
 
 /// <summary>Thrown by the fake's C# mutation methods with the Status the HTTP API would have returned.</summary>
