@@ -222,7 +222,7 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable, IDisposable
             await app.StopAsync(stopTimeout.Token);
             await app.DisposeAsync();
         }
-        shutdown.Dispose();
+        // shutdown is not disposed: a handler that outlived StopAsync may still link to its token.
         try
         {
             Directory.Delete(scratchRoot, recursive: true);
