@@ -11,15 +11,20 @@ public sealed class KubectlContractTests : IAsyncLifetime
     private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(20);
     private FakeKubeApiServer server = null!;
     private Kubectl kubectl = null!;
+    private string cacheDir = "";
 
     public async Task InitializeAsync()
     {
         server = await FakeKubeApiServer.StartAsync().WaitAsync(Timeout);
-        var cacheDir = Directory.CreateTempSubdirectory("kubectl-cache-").FullName;
+        cacheDir = Directory.CreateTempSubdirectory("kubectl-cache-").FullName;
         kubectl = new Kubectl(server.WriteKubeconfig(), cacheDir);
     }
 
-    public async Task DisposeAsync() => await server.DisposeAsync();
+    public async Task DisposeAsync()
+    {
+        await server.DisposeAsync();
+        Directory.Delete(cacheDir, recursive: true);
+    }
 
     [KubectlFact]
     public async Task KubectlGetWithLabelSelectorSeesExactlyTheLabeledPods()
