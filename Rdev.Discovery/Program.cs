@@ -1,1 +1,15 @@
-var b = WebApplication.CreateBuilder(args); b.Build().Run();
+using Rdev.Discovery;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults();
+builder.AddDiscoveryServices();
+
+var app = builder.Build();
+
+app.UseRdevProblemDetails();
+
+app.MapDefaultEndpoints();
+app.MapReadinessEndpoint();
+
+app.Run();

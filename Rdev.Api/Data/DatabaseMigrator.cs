@@ -1,0 +1,72 @@
+using System.Runtime.ExceptionServices;
+using DbUp;
+using Npgsql;
+
+namespace Rdev.Api.Data;
+
+/// <summary>
+/// Applies the SQL scripts in Data/Migrations (DbUp, journal table <c>schemaversions</c>) before the API serves.
+/// A Postgres advisory lock makes replicas that start together take turns: the second finds nothing left to do.
+/// </summary>
+public sealed class DatabaseMigrator(
+    NpgsqlDataSource dataSource,
+    IConfiguration configuration,
+    ILogger<DatabaseMigrator> logger) : IHostedService
+{
+    // Any constant unique to rdev; pg_advisory_lock keys are bigints.
+    private const long MigrationLockKey = 0x7264_6576_6d69_67;
+    private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(60);
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(StartupTimeout);
+        var attempt = 0;
+        while (true)
+        {
+            try
+            {
+                await MigrateAsync(timeout.Token);
+                return;
+            }
+            catch (NpgsqlException ex) when (ex.IsTransient && !timeout.IsCancellationRequested)
+            {
+                // The database may still be starting (a rollout, a restarted Postgres): wait, do not crash-loop.
+                var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 250 * Math.Pow(2, attempt++)));
+                logger.LogWarning("Database not reachable for migrations ({Message}); retrying in {Delay}", ex.Message, delay);
+                await Task.Delay(delay, timeout.Token);
+            }
+        }
+    }
+
+    private async Task MigrateAsync(CancellationToken ct)
+    {
+        await using var lockConnection = await dataSource.OpenConnectionAsync(ct);
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock({MigrationLockKey})", lockConnection))
+        {
+            await take.ExecuteNonQueryAsync(ct);
+        }
+
+        // DbUp opens its own connection; the lock is released when lockConnection closes.
+        var upgrader = DeployChanges.To
+            .PostgresqlDatabase(configuration.GetConnectionString("rdevdb"))
+            .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly)
+            .WithTransactionPerScript()
+            .LogTo(logger)
+            .Build();
+
+        var result = await Task.Run(upgrader.PerformUpgrade, ct);
+        if (result.Error is NpgsqlException { IsTransient: true } transient)
+        {
+            // A pooled connection broken by a database restart, for example: worth another try.
+            ExceptionDispatchInfo.Throw(transient);
+        }
+
+        if (!result.Successful)
+        {
+            throw new InvalidOperationException($"Database migration {result.ErrorScript?.Name} failed.", result.Error);
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}

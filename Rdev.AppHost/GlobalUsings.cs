@@ -1,0 +1,4 @@
+global using Aspire.Hosting.ApplicationModel;
+global using Microsoft.Extensions.Configuration;
+global using Microsoft.Extensions.DependencyInjection;
+global using Rdev.AppHost;

@@ -1,1 +1,0 @@
-namespace Rdev.Tests; public class Smoke { [Fact] public void Ok() {} }

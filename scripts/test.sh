@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# The whole test suite on a fresh machine: installs the PostgreSQL server when missing, starts a throw-away
+# cluster on a free loopback port, builds in Release with warnings as errors, runs every test, and prints
+# "N passed, N failed, N skipped". Stops the cluster on exit. Exits non-zero when any test fails.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+scripts/ensure-postgres.sh
+bin=$(scripts/pg-bin.sh)
+
+work=$(mktemp -d -t rdev-test-XXXXXX)
+chmod 755 "$work"
+as_pg=()
+if [ "$(id -u)" -eq 0 ]; then
+  as_pg=(setpriv --reuid=postgres --regid=postgres --init-groups --)
+  chown postgres:postgres "$work"
+fi
+
+port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+port=$((20000 + RANDOM % 20000))
+while ! port_free "$port"; do port=$((20000 + RANDOM % 20000)); done
+
+password=$(head -c 32 /dev/urandom | od -An -tx1 | tr -d ' \n')
+printf '%s\n' "$password" > "$work/pw"
+[ "$(id -u)" -eq 0 ] && chown postgres:postgres "$work/pw"
+
+stop_cluster() {
+  "${as_pg[@]}" "$bin/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$work"
+}
+trap stop_cluster EXIT
+
+"${as_pg[@]}" "$bin/initdb" -D "$work/data" -U postgres -E UTF8 --no-locale \
+  --auth=scram-sha-256 --pwfile="$work/pw" >/dev/null
+"${as_pg[@]}" "$bin/pg_ctl" -D "$work/data" -l "$work/postgres.log" -w -t 60 start -o \
+  "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories='' -c max_connections=300 -c fsync=off" >/dev/null
+echo "Test PostgreSQL cluster on 127.0.0.1:$port"
+
+export RDEV_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Password=$password"
+
+dotnet build Rdev.sln -c Release -warnaserror -nologo -v quiet
+
+results="$work/results"
+set +e
+dotnet test Rdev.sln -c Release --no-build --nologo --logger "trx" --logger "console;verbosity=normal" \
+  --results-directory "$results" "$@"
+status=$?
+set -e
+
+passed=0; failed=0; skipped=0
+for trx in "$results"/*.trx; do
+  [ -f "$trx" ] || continue
+  counters=$(grep -o '<Counters [^>]*>' "$trx" | head -n 1)
+  get() { echo "$counters" | grep -o " $1=\"[0-9]*\"" | grep -o '[0-9]*' || echo 0; }
+  passed=$((passed + $(get passed)))
+  failed=$((failed + $(get failed) + $(get error) + $(get timeout) + $(get aborted)))
+  skipped=$((skipped + $(get notExecuted)))
+done
+if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+echo "$passed passed, $failed failed, $skipped skipped"
+[ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
