@@ -18,6 +18,8 @@ public static class Extensions
         builder.Services.AddHealthChecks()
             .AddDatabaseCheck();
         builder.Services.AddHostedService<DatabaseMigrator>();
+        builder.Services.AddSingleton<PostgresNotifications>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresNotifications>());
 
         builder.Services.ConfigureHttpJsonOptions(options =>
         {
