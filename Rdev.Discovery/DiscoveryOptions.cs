@@ -14,11 +14,18 @@ public sealed class DiscoveryOptions
 
     public LocalSettings Local { get; set; } = new();
 
+    /// <summary>How long a source may be down (a watch reconnecting) before <c>/ready</c> turns unhealthy.</summary>
+    public TimeSpan ReadyGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
+
     public KubernetesSettings Kubernetes { get; set; } = new();
 
     public sealed class LocalSettings
     {
         public string? ProjectsRoot { get; set; }
+
+        /// <summary>Full rescan besides the file-system events, which can overflow or miss a change on network file systems.</summary>
+        [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
+        public TimeSpan RescanInterval { get; set; } = TimeSpan.FromSeconds(30);
     }
 
     public sealed class KubernetesSettings
@@ -26,5 +33,17 @@ public sealed class DiscoveryOptions
         public string? Namespace { get; set; }
 
         public string ConfigMapName { get; set; } = "rdev-projects";
+
+        /// <summary>Reconnect delay after the n-th consecutive failure: this times 2^min(n,5), plus up to this much jitter.</summary>
+        [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
+        public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
+
+        /// <summary>How long the circuit breaker stays open before it lets one trial call through.</summary>
+        [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
+        public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
+
+        /// <summary>Server-side watch timeout; the watch then ends cleanly and discovery relists, as client-go does.</summary>
+        [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]
+        public TimeSpan WatchTimeout { get; set; } = TimeSpan.FromMinutes(5);
     }
 }

@@ -1,4 +1,8 @@
+using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Rdev.Discovery.Kubernetes;
+using Rdev.Discovery.Local;
+using Rdev.Discovery.Projects;
 
 namespace Rdev.Discovery;
 
@@ -9,17 +13,36 @@ public static class Extensions
         builder.Services.AddOptions<DiscoveryOptions>()
             .BindConfiguration(DiscoveryOptions.SectionName)
             .ValidateDataAnnotations()
+            // DataAnnotations validation does not descend into the nested sections.
+            .Validate(o => IsValid(o.Local) && IsValid(o.Kubernetes), "Rdev:Local or Rdev:Kubernetes has a value out of range.")
             .ValidateOnStart();
 
         builder.AddNpgsqlDataSource("rdevdb", settings => settings.DisableHealthChecks = true);
-        builder.Services.AddHealthChecks().AddDatabaseCheck();
         builder.Services.AddRdevProblemDetails();
+
+        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.AddSingleton<DiscoveryMetrics>();
+        builder.Services.AddSingleton<DiscoveryHealth>();
+        builder.Services.AddSingleton<ProjectStore>();
+        builder.Services.AddSingleton<ProjectPublisher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ProjectPublisher>());
+        builder.Services.AddHealthChecks()
+            .AddDatabaseCheck()
+            .Add(new HealthCheckRegistration("discovery", sp => sp.GetRequiredService<DiscoveryHealth>(), failureStatus: null,
+                tags: [Microsoft.Extensions.Hosting.Extensions.ReadyTag]));
 
         if (builder.Configuration["Rdev:Runtime"] == DiscoveryOptions.KubernetesRuntime)
         {
             builder.Services.AddKubernetesClient();
+            builder.Services.AddSingleton<KubernetesCircuit>();
+            builder.Services.AddHostedService<KubernetesDiscovery>();
         }
-
-        builder.Services.AddHostedService<DiscoveryWorker>();
+        else
+        {
+            builder.Services.AddHostedService<LocalDiscovery>();
+        }
     }
+
+    private static bool IsValid(object section) =>
+        Validator.TryValidateObject(section, new ValidationContext(section), null, validateAllProperties: true);
 }

@@ -1,0 +1,154 @@
+using Microsoft.Extensions.Options;
+using Rdev.Discovery.Projects;
+
+namespace Rdev.Discovery.Local;
+
+/// <summary>
+/// The local runtime: rescans the projects root whenever a FileSystemWatcher on it reports a change (a folder
+/// created, renamed or removed; debounced, so a burst causes one scan) and every <c>Rdev:Local:RescanInterval</c>,
+/// which also picks up edits to a project's <c>.rdev.yaml</c>. The watch is not recursive on purpose: a recursive one
+/// costs an inotify watch per folder of every workspace (node_modules, .git) and can exhaust the per-user limit.
+/// </summary>
+public sealed class LocalDiscovery(
+    IOptions<DiscoveryOptions> options,
+    ProjectPublisher publisher,
+    DiscoveryHealth health,
+    DiscoveryMetrics metrics,
+    ILogger<LocalDiscovery> logger) : BackgroundService
+{
+    public const string HealthSource = "local";
+    private static readonly TimeSpan Debounce = TimeSpan.FromMilliseconds(50);
+
+    private readonly SemaphoreSlim changed = new(0, 1);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var settings = options.Value.Local;
+        var issues = new IssueReporter(metrics, logger);
+        if (string.IsNullOrWhiteSpace(settings.ProjectsRoot))
+        {
+            health.Report(HealthSource, live: false, "Rdev:Local:ProjectsRoot is not set.");
+            logger.LogError("Rdev:Runtime is local but Rdev:Local:ProjectsRoot is not set; no projects will be discovered");
+            return;
+        }
+
+        var root = Path.GetFullPath(settings.ProjectsRoot);
+        logger.LogInformation("Discovering local projects in {Root}", root);
+        FileSystemWatcher? watcher = null;
+        var reason = DiscoveryEvents.LocalRescan;
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                if (!Directory.Exists(root))
+                {
+                    // A watcher on a deleted folder never fires again; a new one is made when it is back.
+                    watcher?.Dispose();
+                    watcher = null;
+                }
+                else
+                {
+                    watcher ??= TryWatch(root);
+                }
+
+                Scan(root, issues, reason);
+                reason = await WaitForChangeAsync(settings.RescanInterval, stoppingToken)
+                    ? DiscoveryEvents.LocalChange
+                    : DiscoveryEvents.LocalRescan;
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+        finally
+        {
+            watcher?.Dispose();
+        }
+    }
+
+    private void Scan(string root, IssueReporter issues, string reason)
+    {
+        metrics.Event(reason);
+        if (!Directory.Exists(root))
+        {
+            health.Report(HealthSource, live: false, $"Projects root {root} does not exist.");
+            logger.LogWarning("Projects root {Root} does not exist; publishing no projects", root);
+            publisher.Publish([]);
+            return;
+        }
+
+        try
+        {
+            var (projects, found) = LocalProjects.Scan(root);
+            issues.Report(found);
+            publisher.Publish(projects);
+            health.Report(HealthSource, live: true, $"Watching {root}: {projects.Count} projects.");
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A folder vanishing mid-scan, for example; the next event or rescan tries again.
+            health.Report(HealthSource, live: false, $"Cannot scan {root}: {ex.Message}");
+            logger.LogWarning("Cannot scan {Root} ({Message}); retrying at the next change", root, ex.Message);
+        }
+    }
+
+    private FileSystemWatcher? TryWatch(string root)
+    {
+        if (!Directory.Exists(root))
+        {
+            return null;
+        }
+
+        try
+        {
+            var watcher = new FileSystemWatcher(root)
+            {
+                IncludeSubdirectories = false,
+                NotifyFilter = NotifyFilters.DirectoryName,
+                InternalBufferSize = 64 * 1024,
+            };
+            watcher.Created += (_, _) => Signal();
+            watcher.Deleted += (_, _) => Signal();
+            watcher.Renamed += (_, _) => Signal();
+            watcher.Error += (_, e) =>
+            {
+                logger.LogWarning("File-system watch of {Root} overflowed or failed ({Message}); rescanning", root, e.GetException().Message);
+                Signal();
+            };
+            watcher.EnableRaisingEvents = true;
+            return watcher;
+        }
+        catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException)
+        {
+            // inotify watches are a per-user limit; the periodic rescan still finds every change.
+            logger.LogWarning("Cannot watch {Root} ({Message}); relying on the periodic rescan", root, ex.Message);
+            return null;
+        }
+    }
+
+    private void Signal()
+    {
+        try
+        {
+            changed.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A scan is already due.
+        }
+    }
+
+    /// <summary>True when a change was seen, false when the rescan interval passed.</summary>
+    private async Task<bool> WaitForChangeAsync(TimeSpan rescanInterval, CancellationToken stoppingToken)
+    {
+        if (!await changed.WaitAsync(rescanInterval, stoppingToken))
+        {
+            return false;
+        }
+
+        await Task.Delay(Debounce, stoppingToken);
+        // Changes during the debounce are covered by the scan that follows.
+        changed.Wait(0, CancellationToken.None);
+        return true;
+    }
+}

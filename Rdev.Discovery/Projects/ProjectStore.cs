@@ -1,0 +1,99 @@
+using System.Text;
+using System.Text.Json;
+using Npgsql;
+using NpgsqlTypes;
+
+namespace Rdev.Discovery.Projects;
+
+/// <summary>
+/// Writes discovery's complete desired set into <c>projects</c> in one transaction: rows in the set are inserted or
+/// updated (a <c>gone</c> row that is back is revived), every other row becomes <c>gone</c>, and when anything changed
+/// a NOTIFY on <see cref="Channel"/> wakes every API replica once the transaction commits.
+/// </summary>
+public sealed class ProjectStore(NpgsqlDataSource dataSource)
+{
+    public const string Channel = "rdev_projects";
+
+    // NOTIFY payloads are limited to 8000 bytes; past this the API is told "*" and reloads everything anyway.
+    private const int MaxPayloadBytes = 7000;
+
+    // Two discovery replicas (a rollout) take turns instead of interleaving their writes.
+    private const long WriterLockKey = 0x7264_6576_7072_6a;
+
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+
+    private const string UpsertSql = """
+        WITH desired AS (
+            SELECT * FROM jsonb_to_recordset(@projects) AS d(
+                name text, status text, description text, runtime text, namespace text, pod_name text,
+                container text, workspace text, allowed_commands text[], max_concurrent_commands integer, runnable boolean)
+        ),
+        upserted AS (
+            INSERT INTO projects AS p (name, status, description, runtime, namespace, pod_name, container, workspace,
+                                       allowed_commands, max_concurrent_commands, runnable, updated_at)
+            SELECT name, status, description, runtime, namespace, pod_name, container, workspace,
+                   allowed_commands, max_concurrent_commands, runnable, now()
+            FROM desired
+            ON CONFLICT (name) DO UPDATE SET
+                status = EXCLUDED.status, description = EXCLUDED.description, runtime = EXCLUDED.runtime,
+                namespace = EXCLUDED.namespace, pod_name = EXCLUDED.pod_name, container = EXCLUDED.container,
+                workspace = EXCLUDED.workspace, allowed_commands = EXCLUDED.allowed_commands,
+                max_concurrent_commands = EXCLUDED.max_concurrent_commands, runnable = EXCLUDED.runnable,
+                updated_at = now()
+            WHERE (p.status, p.description, p.runtime, p.namespace, p.pod_name, p.container, p.workspace,
+                   p.allowed_commands, p.max_concurrent_commands, p.runnable)
+                IS DISTINCT FROM
+                  (EXCLUDED.status, EXCLUDED.description, EXCLUDED.runtime, EXCLUDED.namespace, EXCLUDED.pod_name,
+                   EXCLUDED.container, EXCLUDED.workspace, EXCLUDED.allowed_commands, EXCLUDED.max_concurrent_commands,
+                   EXCLUDED.runnable)
+            RETURNING name
+        ),
+        departed AS (
+            UPDATE projects SET status = 'gone', runnable = false, updated_at = now()
+            WHERE status <> 'gone' AND name NOT IN (SELECT name FROM desired)
+            RETURNING name
+        )
+        SELECT name FROM upserted UNION ALL SELECT name FROM departed
+        """;
+
+    /// <summary>Writes the set and returns the names of the rows that changed.</summary>
+    public async Task<IReadOnlyList<string>> WriteAsync(IReadOnlyList<DiscoveredProject> projects, CancellationToken cancellationToken)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
+        await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
+
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({WriterLockKey})", connection, transaction))
+        {
+            await take.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        var changed = new List<string>();
+        await using (var upsert = new NpgsqlCommand(UpsertSql, connection, transaction))
+        {
+            upsert.Parameters.Add(new NpgsqlParameter("projects", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(projects, Json) });
+            await using var reader = await upsert.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                changed.Add(reader.GetString(0));
+            }
+        }
+
+        if (changed.Count > 0)
+        {
+            // Delivered by Postgres when the transaction commits, never before.
+            await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection, transaction);
+            notify.Parameters.AddWithValue("channel", Channel);
+            notify.Parameters.AddWithValue("payload", Payload(changed));
+            await notify.ExecuteNonQueryAsync(cancellationToken);
+        }
+
+        await transaction.CommitAsync(cancellationToken);
+        return changed;
+    }
+
+    private static string Payload(IReadOnlyList<string> changed)
+    {
+        var joined = string.Join(',', changed);
+        return Encoding.UTF8.GetByteCount(joined) <= MaxPayloadBytes ? joined : "*";
+    }
+}
