@@ -1,5 +1,6 @@
 using Rdev.Api;
 using Rdev.Api.Infrastructure;
+using Rdev.Api.Projects;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -13,5 +14,6 @@ app.UseRdevProblemDetails();
 app.MapDefaultEndpoints();
 app.MapReadinessEndpoint();
 app.MapApiDocs();
+app.MapProjectsApi();
 
 app.Run();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Rdev.Api.Data;
+using Rdev.Api.Projects;
 
 
 namespace Rdev.Api;
@@ -26,6 +27,11 @@ public static class Extensions
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
             options.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower;
         });
+
+        builder.Services.AddSingleton(new NotificationChannel(ProjectRegistry.Channel));
+        builder.Services.AddSingleton<ProjectRegistry>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ProjectRegistry>());
+        builder.Services.AddHealthChecks().AddCheck<ProjectRegistry>("projects", tags: [Microsoft.Extensions.Hosting.Extensions.ReadyTag]);
 
         builder.Services.AddRdevProblemDetails();
         builder.Services.AddApiDocs();

@@ -15,10 +15,10 @@ public interface IWatchSink<in T>
 
 /// <summary>
 /// A list + watch loop that never trusts the connection (KubeOps' ResourceWatcher, client-go's reflector): list, then
-/// watch from the list's resourceVersion with bookmarks. Whenever the watch ends (410 Expired, a clean close by the
-/// server, a dropped connection, an empty response, a stall) it lists again, so a missed event can never stick.
-/// After a failure, or a watch that delivered nothing, the next attempt waits base × 2^min(n,5) plus jitter,
-/// where n counts failures in a row. Every reconnect is logged.
+/// watch from the list's resourceVersion with bookmarks. A watch the server ends cleanly is resumed from the last
+/// resourceVersion seen (event or bookmark); if that is too old the server answers 410 Gone and the loop lists again.
+/// A dropped connection, an empty response, a stall or any error also leads to a fresh list, after a delay of
+/// base × 2^min(n,5) plus jitter, where n counts failures in a row. Every reconnect is logged.
 /// </summary>
 public sealed class ResourceWatcher<T, TList>(
     string resource,
@@ -38,16 +38,22 @@ public sealed class ResourceWatcher<T, TList>(
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
+        var expiredInARow = 0;
+        string? resourceVersion = null;
         while (!stoppingToken.IsCancellationRequested)
         {
             Ending ending;
-            var delivered = false;
             string detail;
+            var delivered = false;
             try
             {
-                var resourceVersion = await ListAsync(stoppingToken);
-                health.Report(resource, live: true, $"Watching from resourceVersion {resourceVersion}.");
-                (ending, delivered, detail) = await WatchAsync(resourceVersion, stoppingToken);
+                if (resourceVersion is null)
+                {
+                    resourceVersion = await ListAsync(stoppingToken);
+                    health.Report(resource, live: true, $"Watching from resourceVersion {resourceVersion}.");
+                }
+
+                (ending, delivered, detail, resourceVersion) = await WatchAsync(resourceVersion, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -63,13 +69,18 @@ public sealed class ResourceWatcher<T, TList>(
                 failures = 0;
             }
 
-            var clean = delivered && ending is Ending.Closed or Ending.Expired;
+            expiredInARow = ending == Ending.Expired && !delivered ? expiredInARow + 1 : 0;
             var delay = TimeSpan.Zero;
-            if (!clean)
+            if (ending is Ending.Stalled or Ending.Failed || expiredInARow > 1)
             {
                 delay = settings.RetryBaseDelay * Math.Pow(2, Math.Min(failures, 5))
                     + settings.RetryBaseDelay * Random.Shared.NextDouble();
                 failures++;
+            }
+
+            if (ending != Ending.Closed)
+            {
+                resourceVersion = null;
             }
 
             metrics.Event(ending switch
@@ -78,9 +89,9 @@ public sealed class ResourceWatcher<T, TList>(
                 Ending.Closed => DiscoveryEvents.WatchClosed,
                 _ => DiscoveryEvents.WatchError,
             });
-            var level = clean ? LogLevel.Information : LogLevel.Warning;
-            logger.Log(level, "Watch of {Resource} ended ({Ending}: {Detail}); relisting in {Delay} (failures in a row: {Failures})",
-                resource, ending, detail, delay, failures);
+            logger.Log(delay == TimeSpan.Zero ? LogLevel.Information : LogLevel.Warning,
+                "Watch of {Resource} ended ({Ending}: {Detail}); {Next} in {Delay} (failures in a row: {Failures})",
+                resource, ending, detail, resourceVersion is null ? "relisting" : $"resuming from {resourceVersion}", delay, failures);
             if (delay > TimeSpan.Zero)
             {
                 health.Report(resource, live: false, $"Reconnecting after {ending}: {detail}");
@@ -109,7 +120,7 @@ public sealed class ResourceWatcher<T, TList>(
         return resourceVersion;
     }
 
-    private async Task<(Ending Ending, bool Delivered, string Detail)> WatchAsync(string resourceVersion, CancellationToken stoppingToken)
+    private async Task<(Ending Ending, bool Delivered, string Detail, string ResourceVersion)> WatchAsync(string resourceVersion, CancellationToken stoppingToken)
     {
         // The server ends the watch after a spread-out timeout, as client-go asks; a connection that goes silent for
         // longer than that plus a margin is half-open and is abandoned.
@@ -145,18 +156,18 @@ public sealed class ResourceWatcher<T, TList>(
         }
         catch (OperationCanceledException) when (stall.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
         {
-            return (Ending.Stalled, delivered, $"nothing received for {stallAfter}");
+            return (Ending.Stalled, delivered, $"nothing received for {stallAfter}", resourceVersion);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return (Ending.Failed, delivered, Describe(ex));
+            return (Ending.Failed, delivered, Describe(ex), resourceVersion);
         }
 
         return error switch
         {
-            null => (Ending.Closed, delivered, $"closed by the server at resourceVersion {resourceVersion}"),
-            KubernetesException { Status.Code: 410 } => (Ending.Expired, delivered, "410 Gone: resourceVersion too old"),
-            _ => (Ending.Failed, delivered, Describe(error)),
+            null => (Ending.Closed, delivered, "closed by the server", resourceVersion),
+            KubernetesException { Status.Code: 410 } => (Ending.Expired, delivered, "410 Gone: resourceVersion too old", resourceVersion),
+            _ => (Ending.Failed, delivered, Describe(error), resourceVersion),
         };
     }
 

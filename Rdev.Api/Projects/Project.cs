@@ -1,0 +1,34 @@
+namespace Rdev.Api.Projects;
+
+/// <summary>
+/// A project as discovery last published it (SPEC section 3). <see cref="Runnable"/> is the one thing a command needs
+/// to check: true only when there is somewhere to run (a ready pod, or a local folder) right now.
+/// </summary>
+public sealed record Project(
+    string Name,
+    string Status,
+    string? Description,
+    string Runtime,
+    ProjectPod? Pod,
+    string Workspace,
+    IReadOnlyList<string> AllowedCommands,
+    int MaxConcurrentCommands,
+    bool Runnable,
+    DateTimeOffset UpdatedAt)
+{
+    public bool IsGone => Status == ProjectStatuses.Gone;
+
+    public bool Allows(string commandKind) => AllowedCommands.Contains(commandKind);
+}
+
+/// <summary>Where a kubernetes project's commands run.</summary>
+public sealed record ProjectPod(string Namespace, string Name, string Container);
+
+public static class ProjectStatuses
+{
+    public const string Running = "running";
+    public const string Starting = "starting";
+    public const string Failed = "failed";
+    public const string Unknown = "unknown";
+    public const string Gone = "gone";
+}

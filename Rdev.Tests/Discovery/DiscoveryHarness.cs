@@ -1,0 +1,162 @@
+using System.Globalization;
+using k8s;
+using k8s.Models;
+using Microsoft.Extensions.DependencyInjection;
+using Rdev.Api.Projects;
+using Rdev.Tests.Infrastructure;
+using Rdev.Tests.Kubernetes;
+
+namespace Rdev.Tests.Discovery;
+
+/// <summary>
+/// One test's whole discovery path: a fresh database, the API (which migrates it and keeps the
+/// <see cref="ProjectRegistry"/>), the discovery service, and for the kubernetes runtime a fake API server.
+/// </summary>
+public sealed class DiscoveryHarness : IAsyncDisposable
+{
+    public const string Namespace = "default";
+    public const string ConfigMapName = "rdev-projects";
+
+    private readonly Dictionary<string, string?> settings;
+    private readonly KubernetesClientConfiguration? kubernetes;
+
+    private DiscoveryHarness(PostgresDatabase database, FakeKubeApiServer? kube, Dictionary<string, string?> settings)
+    {
+        Database = database;
+        Kube = kube;
+        this.settings = settings;
+        kubernetes = kube is null ? null : new KubernetesClientConfiguration { Host = kube.Url };
+    }
+
+    public PostgresDatabase Database { get; }
+
+    public FakeKubeApiServer? Kube { get; }
+
+    public FakeKubeApiServer Cluster => Kube ?? throw new InvalidOperationException("Not a kubernetes harness.");
+
+    public ApiFactory? Api { get; private set; }
+
+    public DiscoveryFactory? Discovery { get; private set; }
+
+    public ProjectRegistry Registry => (Api ?? throw new InvalidOperationException("The API is not started.")).Services.GetRequiredService<ProjectRegistry>();
+
+    public static async Task<DiscoveryHarness> StartKubernetesAsync(IDictionary<string, string?>? extra = null, bool startApi = true, bool startDiscovery = true)
+    {
+        var kube = await FakeKubeApiServer.StartAsync();
+        kube.BookmarkInterval = TimeSpan.FromMilliseconds(200);
+        var settings = new Dictionary<string, string?>
+        {
+            ["Rdev:Runtime"] = "kubernetes",
+            ["Rdev:Kubernetes:Namespace"] = Namespace,
+            ["Rdev:Kubernetes:ConfigMapName"] = ConfigMapName,
+            ["Rdev:Kubernetes:RetryBaseDelay"] = "00:00:00.020",
+            ["Rdev:Kubernetes:CircuitBreakDuration"] = "00:00:00.500",
+        };
+        return await StartAsync(kube, settings, extra, startApi, startDiscovery);
+    }
+
+    public static async Task<DiscoveryHarness> StartLocalAsync(string root, IDictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Rdev:Runtime"] = "local",
+            ["Rdev:Local:ProjectsRoot"] = root,
+        };
+        return await StartAsync(null, settings, extra, startApi: true, startDiscovery: true);
+    }
+
+    private static async Task<DiscoveryHarness> StartAsync(
+        FakeKubeApiServer? kube, Dictionary<string, string?> settings, IDictionary<string, string?>? extra, bool startApi, bool startDiscovery)
+    {
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var database = new PostgresDatabase();
+        await database.InitializeAsync();
+        var harness = new DiscoveryHarness(database, kube, settings);
+        if (startApi)
+        {
+            harness.StartApi();
+        }
+        if (startDiscovery)
+        {
+            harness.StartDiscovery();
+        }
+        return harness;
+    }
+
+    /// <summary>Starts an API replica (the first one migrates the database).</summary>
+    public ApiFactory StartApi()
+    {
+        var api = new ApiFactory(Database.ConnectionString, new Dictionary<string, string?> { ["Rdev:Runtime"] = settings["Rdev:Runtime"] });
+        _ = api.Server;
+        Api ??= api;
+        return api;
+    }
+
+    public DiscoveryFactory StartDiscovery()
+    {
+        Discovery = new DiscoveryFactory(Database.ConnectionString, settings, kubernetes);
+        _ = Discovery.Server;
+        return Discovery;
+    }
+
+    public async Task StopDiscoveryAsync()
+    {
+        if (Discovery is not null)
+        {
+            await Discovery.DisposeAsync();
+            Discovery = null;
+        }
+    }
+
+    public Project? Find(string name) => Registry.TryGet(name, out var project) ? project : null;
+
+    /// <summary>Waits until the registry holds <paramref name="name"/> and it satisfies <paramref name="condition"/>.</summary>
+    public async Task<Project> WaitForAsync(string name, Func<Project, bool> condition, string because, TimeSpan? timeout = null)
+    {
+        await Eventually.TrueAsync(() => Find(name) is { } p && condition(p), $"{name} {because}", timeout);
+        return Find(name)!;
+    }
+
+    public Task<Project> WaitForStatusAsync(string name, string status) => WaitForAsync(name, p => p.Status == status, $"is {status}");
+
+    /// <summary>The live (not gone) projects the registry holds, by name.</summary>
+    public IReadOnlyList<string> LiveNames() => [.. Registry.All.Where(p => !p.IsGone).Select(p => p.Name)];
+
+    public V1Pod CreatePod(string podName, string? project = null, IDictionary<string, string>? annotations = null, bool ready = false)
+    {
+        var labels = new Dictionary<string, string> { ["rdev.orchard9.ai/project"] = "true" };
+        if (project is not null)
+        {
+            labels["rdev.orchard9.ai/name"] = project;
+        }
+
+        var pod = Cluster.CreatePod(FakeKubeApiServer.NewPod(Namespace, podName, labels, annotations));
+        return ready ? Cluster.SetPodReady(Namespace, podName, true) : pod;
+    }
+
+    public V1ConfigMap SetConfigMap(IDictionary<string, string> entries) => Cluster.UpsertConfigMap(new V1ConfigMap
+    {
+        Metadata = new V1ObjectMeta { Name = ConfigMapName, NamespaceProperty = Namespace },
+        Data = entries,
+    });
+
+    public string ResourceVersion => Cluster.ResourceVersion.ToString(CultureInfo.InvariantCulture);
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopDiscoveryAsync();
+        if (Api is not null)
+        {
+            await Api.DisposeAsync();
+        }
+        if (Kube is not null)
+        {
+            await Kube.DisposeAsync();
+        }
+        await Database.DisposeAsync();
+    }
+}
