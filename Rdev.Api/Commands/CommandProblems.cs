@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Http.HttpResults;
+
+namespace Rdev.Api.Commands;
+
+/// <summary>The problem answers of the commands API, each with its stable <c>code</c>.</summary>
+internal static class CommandProblems
+{
+    public static ProblemHttpResult ProjectNotFound(string name) =>
+        Problem(StatusCodes.Status404NotFound, "Project not found", $"There is no project '{name}' for this key.", "NOT_FOUND");
+
+    public static ProblemHttpResult CommandNotFound(Guid id) =>
+        Problem(StatusCodes.Status404NotFound, "Command not found", $"There is no command '{id}' for this key.", "NOT_FOUND");
+
+    public static ProblemHttpResult KindNotAllowed(string name, string kind) =>
+        Problem(StatusCodes.Status403Forbidden, "Command kind not allowed",
+            $"Project '{name}' does not allow {kind} commands (see its allowed_commands).", "COMMAND_NOT_ALLOWED");
+
+    public static ProblemHttpResult ProjectUnavailable(string name, string status) =>
+        Problem(StatusCodes.Status409Conflict, "Project unavailable",
+            $"Project '{name}' cannot run commands now (status '{status}').", "PROJECT_UNAVAILABLE");
+
+    public static ProblemHttpResult LimitReached(string name, int limit) =>
+        Problem(StatusCodes.Status429TooManyRequests, "Command limit reached",
+            $"Project '{name}' already runs {limit} commands; retry when one finishes.", "COMMAND_LIMIT_REACHED");
+
+    public static ProblemHttpResult Conflict(string detail) =>
+        Problem(StatusCodes.Status409Conflict, "Conflict", detail, "CONFLICT");
+
+    public static ProblemHttpResult Validation(string field, string message) =>
+        TypedResults.Problem(
+            statusCode: StatusCodes.Status400BadRequest,
+            title: "Validation failed",
+            detail: message,
+            extensions: new Dictionary<string, object?>
+            {
+                ["code"] = "VALIDATION_FAILED",
+                ["errors"] = new Dictionary<string, string[]> { [field] = [message] },
+            });
+
+    private static ProblemHttpResult Problem(int status, string title, string detail, string code) =>
+        TypedResults.Problem(statusCode: status, title: title, detail: detail,
+            extensions: new Dictionary<string, object?> { ["code"] = code });
+}

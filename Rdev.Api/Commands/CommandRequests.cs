@@ -1,0 +1,85 @@
+using System.Text.Json.Nodes;
+
+namespace Rdev.Api.Commands;
+
+/// <summary><c>POST /projects/{name}/claude</c>: one Claude Code prompt in the project's workspace.</summary>
+public sealed record ClaudeRequest(
+    string Prompt,
+    string? SessionId = null,
+    bool? Continue = null,
+    string? Model = null,
+    int? MaxTurns = null,
+    decimal? MaxBudgetUsd = null,
+    string? PermissionMode = null,
+    string[]? AllowedTools = null,
+    int? TimeoutSeconds = null);
+
+/// <summary><c>POST /projects/{name}/git</c>: an allow-listed git subcommand and its arguments.</summary>
+public sealed record GitRequest(string[] Args, int? TimeoutSeconds = null);
+
+/// <summary><c>POST /projects/{name}/shell</c>: <c>sh -c &lt;command&gt;</c>.</summary>
+public sealed record ShellRequest(string Command, int? TimeoutSeconds = null);
+
+/// <summary>The argv each kind runs, always as separate elements: user text never becomes part of a shell string.</summary>
+public static class CommandLines
+{
+    public static IReadOnlyList<string> Claude(ClaudeRequest request, string claudeCommand)
+    {
+        var argv = new List<string> { claudeCommand, "-p", "--output-format", "stream-json", "--verbose" };
+        if (request.SessionId is { } session)
+        {
+            argv.AddRange(["--resume", session]);
+        }
+        else if (request.Continue == true)
+        {
+            argv.Add("--continue");
+        }
+
+        if (request.Model is { } model)
+        {
+            argv.AddRange(["--model", model]);
+        }
+
+        if (request.MaxTurns is { } turns)
+        {
+            argv.AddRange(["--max-turns", turns.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+
+        if (request.MaxBudgetUsd is { } budget)
+        {
+            argv.AddRange(["--max-budget-usd", budget.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+        }
+
+        if (request.PermissionMode is { } mode)
+        {
+            argv.AddRange(["--permission-mode", mode]);
+        }
+
+        if (request.AllowedTools is { Length: > 0 } tools)
+        {
+            argv.Add("--allowedTools");
+            argv.AddRange(tools);
+        }
+
+        // "--" ends the options, so a prompt that starts with "-" is still the prompt.
+        argv.AddRange(["--", request.Prompt]);
+        return argv;
+    }
+
+    public static IReadOnlyList<string> Git(GitRequest request) => ["git", .. request.Args];
+
+    public static IReadOnlyList<string> Shell(ShellRequest request) => ["sh", "-c", request.Command];
+
+    /// <summary>What the command record shows as <c>args</c> (and the audit log keeps).</summary>
+    public static JsonObject Describe(object request) =>
+        System.Text.Json.JsonSerializer.SerializeToNode(request, CommandJson.Options)!.AsObject();
+}
+
+internal static class CommandJson
+{
+    public static readonly System.Text.Json.JsonSerializerOptions Options = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
+    };
+}

@@ -1,0 +1,196 @@
+using System.Security.Claims;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.Extensions.Options;
+using Rdev.Api.Execution;
+using Rdev.Api.Keys;
+using Rdev.Api.Projects;
+using Rdev.Api.Streaming;
+
+namespace Rdev.Api.Commands;
+
+public static class CommandsApi
+{
+    public static IEndpointRouteBuilder MapCommandsApi(this IEndpointRouteBuilder app)
+    {
+        var projects = app.MapGroup("/api/v1/projects/{name}").WithTags("Commands");
+        projects.MapPost("/claude", RunClaude)
+            .RequireAuthorization(Scopes.CommandsRun)
+            .AddEndpointFilter<ValidationFilter<ClaudeRequest>>()
+            .WithSummary("Run a Claude Code prompt in the project's workspace");
+        projects.MapPost("/git", RunGit)
+            .RequireAuthorization(Scopes.CommandsRun)
+            .AddEndpointFilter<ValidationFilter<GitRequest>>()
+            .WithSummary("Run an allow-listed git command in the project's workspace");
+        projects.MapPost("/shell", RunShell)
+            .RequireAuthorization(Scopes.CommandsShell)
+            .AddEndpointFilter<ValidationFilter<ShellRequest>>()
+            .WithSummary("Run sh -c <command> in the project's workspace");
+        projects.MapGet("/commands", ListCommands)
+            .RequireAuthorization(Scopes.CommandsRead)
+            .WithSummary("The project's commands, newest first");
+
+        var commands = app.MapGroup("/api/v1/commands/{id:guid}").WithTags("Commands");
+        commands.MapGet("", GetCommand).RequireAuthorization(Scopes.CommandsRead).WithSummary("One command");
+        commands.MapGet("/output", GetOutput).RequireAuthorization(Scopes.CommandsRead)
+            .WithSummary("The whole stored output as text")
+            .Produces<string>(StatusCodes.Status200OK, "text/plain");
+        commands.MapGet("/stream", Stream).RequireAuthorization(Scopes.CommandsRead)
+            .WithSummary("Server-Sent Events: replay after Last-Event-ID, then live")
+            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+        commands.MapPost("/cancel", Cancel).RequireAuthorization(Scopes.CommandsRun)
+            .WithSummary("Stop the command: SIGTERM to its process group, SIGKILL after a grace period");
+        return app;
+    }
+
+    public static Task<Results<Accepted<CommandRecord>, ProblemHttpResult>> RunClaude(
+        string name, ClaudeRequest request, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct) =>
+        StartAsync(name, CommandKinds.Claude, request, CommandLines.Claude(request, services.Options.Value.ClaudeCommand),
+            request.TimeoutSeconds, user, services, ct);
+
+    public static Task<Results<Accepted<CommandRecord>, ProblemHttpResult>> RunGit(
+        string name, GitRequest request, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct) =>
+        StartAsync(name, CommandKinds.Git, request, CommandLines.Git(request), request.TimeoutSeconds, user, services, ct);
+
+    public static Task<Results<Accepted<CommandRecord>, ProblemHttpResult>> RunShell(
+        string name, ShellRequest request, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct) =>
+        StartAsync(name, CommandKinds.Shell, request, CommandLines.Shell(request), request.TimeoutSeconds, user, services, ct);
+
+    public static async Task<Results<Ok<CommandPage>, ProblemHttpResult>> ListCommands(
+        string name, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct,
+        string? cursor = null, int limit = 50)
+    {
+        if (!user.CanAccessProject(name) || !services.Projects.TryGet(name, out _))
+        {
+            return CommandProblems.ProjectNotFound(name);
+        }
+
+        Guid? before = null;
+        if (cursor is not null)
+        {
+            if (!Guid.TryParse(cursor, out var parsed))
+            {
+                return CommandProblems.Validation("cursor", "cursor is not a cursor returned by this API.");
+            }
+
+            before = parsed;
+        }
+
+        if (limit is < 1 or > 200)
+        {
+            return CommandProblems.Validation("limit", "limit must be between 1 and 200.");
+        }
+
+        var items = await services.Store.ListAsync(name, before, limit, ct);
+        return TypedResults.Ok(new CommandPage(items, items.Count == limit ? items[^1].Id.ToString() : null));
+    }
+
+    public static async Task<Results<Ok<CommandRecord>, ProblemHttpResult>> GetCommand(
+        Guid id, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct) =>
+        await FindAsync(id, user, services, ct) is { } command ? TypedResults.Ok(command) : CommandProblems.CommandNotFound(id);
+
+    public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> GetOutput(
+        Guid id, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct)
+    {
+        if (await FindAsync(id, user, services, ct) is null)
+        {
+            return CommandProblems.CommandNotFound(id);
+        }
+
+        return TypedResults.Stream(body => CommandOutput.WriteAsync(services.Store, id, body, ct), "text/plain; charset=utf-8");
+    }
+
+    public static async Task<Results<CommandEventStream, ProblemHttpResult>> Stream(
+        Guid id, ClaimsPrincipal user, [AsParameters] CommandServices services, HttpRequest request, CancellationToken ct,
+        [FromQuery(Name = "last_event_id")] string? lastEventIdQuery = null)
+    {
+        var lastEventId = request.Headers["Last-Event-ID"].FirstOrDefault() ?? lastEventIdQuery;
+        long after = 0;
+        if (!string.IsNullOrEmpty(lastEventId) && (!long.TryParse(lastEventId, out after) || after < 0))
+        {
+            return CommandProblems.Validation("last_event_id", "Last-Event-ID must be an event id from this stream.");
+        }
+
+        if (await FindAsync(id, user, services, ct) is null)
+        {
+            return CommandProblems.CommandNotFound(id);
+        }
+
+        return new CommandEventStream(id, after);
+    }
+
+    public static async Task<Results<Accepted<CommandRecord>, ProblemHttpResult>> Cancel(
+        Guid id, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct)
+    {
+        if (await FindAsync(id, user, services, ct) is not { } command)
+        {
+            return CommandProblems.CommandNotFound(id);
+        }
+
+        if (CommandStatuses.IsFinal(command.Status))
+        {
+            return CommandProblems.Conflict($"The command already finished with status '{command.Status}'.");
+        }
+
+        if (!services.Supervisor.TryCancel(id))
+        {
+            // Running on another replica: it listens for this.
+            await services.Store.RequestCancelAsync(id, ct);
+        }
+
+        return TypedResults.Accepted($"/api/v1/commands/{id}", command);
+    }
+
+    private static async Task<CommandRecord?> FindAsync(Guid id, ClaimsPrincipal user, CommandServices services, CancellationToken ct) =>
+        await services.Store.GetAsync(id, ct) is { } command && user.CanAccessProject(command.Project) ? command : null;
+
+    private static async Task<Results<Accepted<CommandRecord>, ProblemHttpResult>> StartAsync(
+        string name, string kind, object request, IReadOnlyList<string> argv, int? timeoutSeconds, ClaimsPrincipal user,
+        CommandServices services, CancellationToken ct)
+    {
+        if (!user.CanAccessProject(name) || !services.Projects.TryGet(name, out var project) || project.IsGone)
+        {
+            return CommandProblems.ProjectNotFound(name);
+        }
+
+        if (!project.Allows(kind))
+        {
+            return CommandProblems.KindNotAllowed(name, kind);
+        }
+
+        if (!project.Runnable)
+        {
+            return CommandProblems.ProjectUnavailable(name, project.Status);
+        }
+
+        var command = new CommandRecord
+        {
+            Id = Guid.CreateVersion7(),
+            Project = name,
+            Kind = kind,
+            Args = CommandLines.Describe(request),
+            Status = CommandStatuses.Queued,
+            KeyId = user.GetKeyId() ?? "",
+            CreatedAt = services.Time.GetUtcNow(),
+            TimeoutSeconds = timeoutSeconds ?? services.Options.Value.DefaultTimeoutSeconds,
+        };
+        if (await services.Store.CreateAsync(command, project.MaxConcurrentCommands, services.Supervisor.RunnerId, ct) is null)
+        {
+            return CommandProblems.LimitReached(name, project.MaxConcurrentCommands);
+        }
+
+        var target = new RunTarget(name, project.Workspace, project.Pod?.Namespace, project.Pod?.Name, project.Pod?.Container);
+        services.Supervisor.Launch(command, target, argv);
+        return TypedResults.Accepted($"/api/v1/commands/{command.Id}", command);
+    }
+}
+
+/// <summary>The services command handlers share.</summary>
+public sealed record CommandServices(
+    ProjectRegistry Projects,
+    CommandStore Store,
+    CommandSupervisor Supervisor,
+    IOptions<CommandOptions> Options,
+    TimeProvider Time);
+
+public sealed record CommandPage(IReadOnlyList<CommandRecord> Items, string? NextCursor);

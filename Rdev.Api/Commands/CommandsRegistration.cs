@@ -1,0 +1,36 @@
+using Rdev.Api.Data;
+using Rdev.Api.Execution;
+using Rdev.Api.Local;
+using Rdev.Api.Streaming;
+
+namespace Rdev.Api.Commands;
+
+public static class CommandsRegistration
+{
+    /// <summary>Commands, their streams and the runtime they run on (<c>Rdev:Runtime</c>).</summary>
+    public static IHostApplicationBuilder AddCommands(this IHostApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<CommandOptions>()
+            .BindConfiguration(CommandOptions.SectionName)
+            .ValidateDataAnnotations()
+            .Validate(o => o.DefaultTimeoutSeconds <= o.MaxTimeoutSeconds, "DefaultTimeoutSeconds must not exceed MaxTimeoutSeconds.")
+            .ValidateOnStart();
+        builder.Services.AddOptions<StreamingOptions>()
+            .BindConfiguration(StreamingOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+
+        builder.Services.AddSingleton(new NotificationChannel(CommandStore.EventsChannel));
+        builder.Services.AddSingleton(new NotificationChannel(CommandStore.CancelChannel));
+        builder.Services.AddSingleton<CommandStore>();
+        builder.Services.AddSingleton<CommandMetrics>();
+        builder.Services.AddSingleton<CommandEventSignals>();
+        builder.Services.AddSingleton<CommandSupervisor>();
+        // Registered after the notification listener, so it stops (and stops its commands) first.
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CommandSupervisor>());
+
+        builder.Services.AddSingleton<ICommandRunner, LocalCommandRunner>();
+
+        return builder;
+    }
+}

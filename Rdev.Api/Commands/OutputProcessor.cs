@@ -1,0 +1,159 @@
+using System.Text;
+using System.Text.Json;
+using Rdev.Api.Execution;
+
+namespace Rdev.Api.Commands;
+
+/// <summary>
+/// Turns raw process output into stored events: text decoded as UTF-8 per stream (a character split across
+/// chunks is kept whole), each stdout line of <c>claude --output-format stream-json</c> that parses as JSON into a
+/// <c>claude</c> event, and everything past the output cap dropped (the process keeps running).
+/// </summary>
+public sealed class OutputProcessor(bool parseClaude, long maxOutputBytes)
+{
+    private readonly Decoder stdout = new UTF8Encoding(false, false).GetDecoder();
+    private readonly Decoder stderr = new UTF8Encoding(false, false).GetDecoder();
+    private readonly StringBuilder claudeLine = new();
+
+    public long OutputBytes { get; private set; }
+
+    public bool Truncated { get; private set; }
+
+    public ClaudeOutcome? Claude { get; private set; }
+
+    /// <summary>Adds the events for <paramref name="chunk"/> (data only; the caller numbers them).</summary>
+    public void Process(OutputChunk chunk, List<(string Type, string Data)> events)
+    {
+        var data = chunk.Data.Span;
+        var room = maxOutputBytes - OutputBytes;
+        if (data.Length > room)
+        {
+            Truncated = true;
+            data = data[..(int)Math.Max(0, room)];
+        }
+
+        if (data.IsEmpty)
+        {
+            return;
+        }
+
+        OutputBytes += data.Length;
+        var decoder = chunk.Stream == OutputStream.Stdout ? stdout : stderr;
+        var chars = new char[decoder.GetCharCount(data, flush: false)];
+        var text = new string(chars, 0, decoder.GetChars(data, chars, flush: false));
+        if (text.Length == 0)
+        {
+            return;
+        }
+
+        if (parseClaude && chunk.Stream == OutputStream.Stdout)
+        {
+            SplitClaudeLines(text, events);
+        }
+        else
+        {
+            events.Add((EventTypes.Output, EventData.Output(StreamName(chunk.Stream), text)));
+        }
+    }
+
+    /// <summary>Emits what is still buffered (a last line without a newline, an incomplete character).</summary>
+    public void Complete(List<(string Type, string Data)> events)
+    {
+        foreach (var (decoder, stream) in new[] { (stdout, OutputStream.Stdout), (stderr, OutputStream.Stderr) })
+        {
+            var chars = new char[decoder.GetCharCount([], flush: true)];
+            var tail = new string(chars, 0, decoder.GetChars([], chars, flush: true));
+            if (tail.Length == 0)
+            {
+                continue;
+            }
+
+            if (parseClaude && stream == OutputStream.Stdout)
+            {
+                claudeLine.Append(tail);
+            }
+            else
+            {
+                events.Add((EventTypes.Output, EventData.Output(StreamName(stream), tail)));
+            }
+        }
+
+        if (claudeLine.Length > 0)
+        {
+            AddClaudeLine(claudeLine.ToString(), events);
+            claudeLine.Clear();
+        }
+    }
+
+    private void SplitClaudeLines(string text, List<(string Type, string Data)> events)
+    {
+        var start = 0;
+        for (var newline = text.IndexOf('\n'); newline >= 0; newline = text.IndexOf('\n', start))
+        {
+            claudeLine.Append(text, start, newline - start + 1);
+            AddClaudeLine(claudeLine.ToString(), events);
+            claudeLine.Clear();
+            start = newline + 1;
+        }
+
+        claudeLine.Append(text, start, text.Length - start);
+    }
+
+    private void AddClaudeLine(string line, List<(string Type, string Data)> events)
+    {
+        var trimmed = line.AsSpan().Trim();
+        if (trimmed.Length > 0 && trimmed[0] == '{' && TryParse(trimmed, out var document))
+        {
+            using (document)
+            {
+                Observe(document.RootElement);
+                // Re-serialized compactly: one line whatever the process printed.
+                events.Add((EventTypes.Claude, JsonSerializer.Serialize(document.RootElement)));
+            }
+
+            return;
+        }
+
+        events.Add((EventTypes.Output, EventData.Output("stdout", line)));
+    }
+
+    private static bool TryParse(ReadOnlySpan<char> text, out JsonDocument document)
+    {
+        try
+        {
+            document = JsonDocument.Parse(text.ToString());
+            return document.RootElement.ValueKind == JsonValueKind.Object;
+        }
+        catch (JsonException)
+        {
+            document = null!;
+            return false;
+        }
+    }
+
+    // The session id comes from the latest init or result (a resume can change it); the rest from the result.
+    private void Observe(JsonElement message)
+    {
+        var type = Text(message, "type");
+        if (type is not ("system" or "result"))
+        {
+            return;
+        }
+
+        var sessionId = Text(message, "session_id") ?? Claude?.SessionId;
+        Claude = type == "result"
+            ? new ClaudeOutcome(
+                sessionId,
+                message.TryGetProperty("total_cost_usd", out var cost) && cost.TryGetDecimal(out var c) ? c : null,
+                message.TryGetProperty("num_turns", out var turns) && turns.TryGetInt32(out var n) ? n : null,
+                Text(message, "result"),
+                message.TryGetProperty("is_error", out var isError) && isError.ValueKind is JsonValueKind.True or JsonValueKind.False
+                    ? isError.GetBoolean() : null)
+            : (Claude ?? new ClaudeOutcome(null, null, null, null, null)) with { SessionId = sessionId };
+    }
+
+    private static string? Text(JsonElement message, string property) =>
+        message.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+
+    private static string StreamName(OutputStream stream) => stream == OutputStream.Stdout ? "stdout" : "stderr";
+}

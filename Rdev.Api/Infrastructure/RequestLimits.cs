@@ -1,0 +1,43 @@
+using Microsoft.AspNetCore.Mvc;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+
+namespace Rdev.Api.Infrastructure;
+
+public static class RequestLimits
+{
+    /// <summary>
+    /// No rdev request body needs more than this (the largest, a Claude Code configuration item, is at most 256 KiB
+    /// of content); endpoints lower it further with <c>RequestSizeLimitAttribute</c>. Larger bodies get 413.
+    /// </summary>
+    public const long MaxRequestBodyBytes = 1024 * 1024;
+
+    public static IServiceCollection AddRequestLimits(this IServiceCollection services)
+    {
+        services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
+
+        // Minimal APIs answer a body or parameter they cannot bind (malformed JSON, a string for a number, a body
+        // over the limit) with a bare status code, which the status-code-pages problem then explains.
+        return services.PostConfigure<ProblemDetailsOptions>(options =>
+        {
+            var customize = options.CustomizeProblemDetails;
+            options.CustomizeProblemDetails = context =>
+            {
+                customize?.Invoke(context);
+                var problem = context.ProblemDetails;
+                if (problem.Detail is not null || problem is HttpValidationProblemDetails)
+                {
+                    return;
+                }
+
+                problem.Detail = problem.Status switch
+                {
+                    StatusCodes.Status400BadRequest =>
+                        "The request could not be read: the body must be JSON of the documented shape and every parameter of the documented type.",
+                    StatusCodes.Status413PayloadTooLarge => "The request body is larger than this endpoint accepts.",
+                    StatusCodes.Status415UnsupportedMediaType => "The request body's Content-Type is not one this endpoint accepts.",
+                    _ => null,
+                };
+            };
+        });
+    }
+}

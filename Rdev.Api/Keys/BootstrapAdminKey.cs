@@ -1,0 +1,62 @@
+using Microsoft.Extensions.Options;
+
+namespace Rdev.Api.Keys;
+
+/// <summary>
+/// Ensures <c>Rdev:BootstrapAdminKey</c> is an admin key, after migrations and before the API serves. An upsert by
+/// id makes this safe for restarts and for replicas starting together: the same key changes nothing, a new secret
+/// for the same id rotates it (and re-enables it if it was revoked), and a bootstrap key revoked through the API
+/// stays revoked across restarts until its secret is changed. The key itself is never logged.
+/// </summary>
+public sealed class BootstrapAdminKey(
+    IOptions<RdevOptions> options,
+    ApiKeyStore store,
+    ApiKeyCache cache,
+    TimeProvider time,
+    ILogger<BootstrapAdminKey> logger) : IHostedService
+{
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        var key = options.Value.BootstrapAdminKey;
+        if (string.IsNullOrWhiteSpace(key))
+        {
+            logger.LogInformation("No Rdev:BootstrapAdminKey configured; keys must already exist");
+            return;
+        }
+
+        // The format was checked by ValidateBootstrapAdminKey when options were validated at start.
+        ApiKeyFormat.TryParse(key.Trim(), out var idRange, out var secretRange);
+        var id = key.Trim()[idRange];
+        var outcome = await store.EnsureBootstrapAsync(id, ApiKeyFormat.HashSecret(key.Trim().AsSpan()[secretRange]), time.GetUtcNow(), cancellationToken);
+        cache.Evict(id);
+        switch (outcome)
+        {
+            case BootstrapOutcome.Created:
+                logger.LogInformation("Bootstrap admin key {KeyId} created", id);
+                break;
+            case BootstrapOutcome.Rotated:
+                logger.LogWarning("Bootstrap admin key {KeyId} had a different secret; rotated to the configured one", id);
+                break;
+            case BootstrapOutcome.UnchangedRevoked:
+                logger.LogWarning(
+                    "Bootstrap admin key {KeyId} is revoked and stays revoked; configure a new secret to re-enable it", id);
+                break;
+        }
+    }
+
+    public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+}
+
+/// <summary>
+/// Fails start-up when <c>Rdev:BootstrapAdminKey</c> is set but malformed: an operator who meant to configure an
+/// admin key should find out now, not when the first call is refused. The message never echoes the value.
+/// </summary>
+public sealed class ValidateBootstrapAdminKey : IValidateOptions<RdevOptions>
+{
+    public ValidateOptionsResult Validate(string? name, RdevOptions options) =>
+        string.IsNullOrWhiteSpace(options.BootstrapAdminKey) || ApiKeyFormat.TryParse(options.BootstrapAdminKey.Trim(), out _, out _)
+            ? ValidateOptionsResult.Success
+            : ValidateOptionsResult.Fail(
+                $"Rdev:BootstrapAdminKey must look like rdev_<id>_<secret>: id of {ApiKeyFormat.MinIdLength}-{ApiKeyFormat.MaxIdLength} " +
+                $"characters a-z or 0-9, secret of {ApiKeyFormat.MinSecretLength}-{ApiKeyFormat.MaxSecretLength} characters A-Z, a-z or 0-9.");
+}

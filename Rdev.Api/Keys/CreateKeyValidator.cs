@@ -1,0 +1,71 @@
+using System.Net;
+using FluentValidation;
+
+namespace Rdev.Api.Keys;
+
+public sealed partial class CreateKeyValidator : AbstractValidator<CreateKeyRequest>
+{
+    public const int MaxProjects = 100;
+    public const int MaxAllowedIps = 32;
+    public const string NamePattern = "^[a-zA-Z0-9 ._-]{1,64}$";
+    public const string ProjectPattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$";
+
+    public CreateKeyValidator(TimeProvider time)
+    {
+        RuleFor(r => r.Name)
+            .NotEmpty().WithMessage("name is required.")
+            .Matches(NamePattern).WithMessage("name must be 1-64 characters: letters, digits, space, '.', '_' or '-'.");
+
+        RuleFor(r => r.Scopes)
+            .NotEmpty().WithMessage("scopes must list at least one scope.")
+            .Must(s => s is null || s.Length <= Keys.Scopes.All.Count)
+            .WithMessage($"scopes may list at most {Keys.Scopes.All.Count} scopes.");
+        RuleForEach(r => r.Scopes)
+            .Must(scope => scope is not null && Keys.Scopes.All.Contains(scope))
+            .WithMessage($"Unknown scope. Valid scopes: {string.Join(", ", Keys.Scopes.All)}.");
+
+        RuleFor(r => r.Projects)
+            .Must(p => p is null || p.Length <= MaxProjects).WithMessage($"projects may list at most {MaxProjects} projects.");
+        RuleForEach(r => r.Projects)
+            .Matches(ProjectPattern).WithMessage("Not a valid project name (lower-case letters, digits and '-', at most 63).")
+            .When(r => r.Projects is null || r.Projects.Length <= MaxProjects);
+
+        RuleFor(r => r.AllowedIps)
+            .Must(ips => ips is null || ips.Length <= MaxAllowedIps)
+            .WithMessage($"allowed_ips may list at most {MaxAllowedIps} networks.");
+        RuleForEach(r => r.AllowedIps)
+            .Must(ip => TryParseNetwork(ip, out _))
+            .WithMessage("Not a valid IP address or CIDR network (host bits must be zero, e.g. 10.0.0.0/8 or 2001:db8::/32).")
+            .When(r => r.AllowedIps is null || r.AllowedIps.Length <= MaxAllowedIps);
+
+        RuleFor(r => r.ExpiresAt)
+            .Must(at => at is null || at > time.GetUtcNow()).WithMessage("expires_at must be in the future.");
+    }
+
+    /// <summary>A CIDR network, or a single address (stored as /32 or /128).</summary>
+    public static bool TryParseNetwork(string? value, out IPNetwork network)
+    {
+        network = default;
+        // IPAddress.Parse also takes legacy forms such as "10" or "10.1"; only dotted quads are meant here.
+        if (string.IsNullOrWhiteSpace(value) || value.Length > 64 || (!value.Contains(':') && !DottedQuad().IsMatch(value)))
+        {
+            return false;
+        }
+
+        if (value.Contains('/'))
+        {
+            return IPNetwork.TryParse(value, out network);
+        }
+
+        if (!IPAddress.TryParse(value, out var address) || address.ScopeId != 0)
+        {
+            return false;
+        }
+
+        network = new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
+        return true;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")]
+    private static partial System.Text.RegularExpressions.Regex DottedQuad();
+}

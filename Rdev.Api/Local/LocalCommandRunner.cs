@@ -1,0 +1,126 @@
+using System.Diagnostics;
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Threading.Channels;
+using Rdev.Api.Execution;
+
+namespace Rdev.Api.Local;
+
+/// <summary>
+/// The local runtime: a child process in the project folder, started through <c>setsid</c> so that it leads a new
+/// process group (its pid is the group id) and cancel reaches every process it started.
+/// </summary>
+public sealed class LocalCommandRunner(ILogger<LocalCommandRunner> logger) : ICommandRunner
+{
+    // rdev's own configuration and telemetry credentials must not leak into user commands.
+    private static readonly string[] HiddenVariablePrefixes = ["ConnectionStrings", "Rdev", "OTEL_", "ASPNETCORE_", "DOTNET_"];
+
+    public Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    {
+        if (!Directory.Exists(target.Workspace))
+        {
+            throw new RuntimeUnavailableException($"The folder of project '{target.Project}' does not exist.");
+        }
+
+        var info = new ProcessStartInfo("setsid")
+        {
+            WorkingDirectory = target.Workspace,
+            RedirectStandardInput = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        foreach (var arg in argv)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        foreach (var name in info.Environment.Keys.ToList())
+        {
+            if (HiddenVariablePrefixes.Any(prefix => name.StartsWith(prefix, StringComparison.OrdinalIgnoreCase)))
+            {
+                info.Environment.Remove(name);
+            }
+        }
+
+        Process process;
+        try
+        {
+            process = Process.Start(info) ?? throw new RuntimeUnavailableException("The process did not start.");
+        }
+        catch (System.ComponentModel.Win32Exception ex)
+        {
+            throw new RuntimeUnavailableException("The process could not be started.", ex);
+        }
+
+        // Commands get an immediate end of input rather than waiting for input nobody will send.
+        process.StandardInput.Close();
+        logger.LogDebug("Started local process group {ProcessGroup} for project {Project}", process.Id, target.Project);
+        return Task.FromResult<IRunningProcess>(new LocalProcess(process));
+    }
+
+    private sealed class LocalProcess : IRunningProcess
+    {
+        private readonly Process process;
+        private readonly Channel<OutputChunk> output = Channel.CreateBounded<OutputChunk>(
+            new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
+        private readonly Task pumps;
+
+        public LocalProcess(Process process)
+        {
+            this.process = process;
+            Handle = process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            pumps = Task.WhenAll(
+                PumpAsync(process.StandardOutput.BaseStream, OutputStream.Stdout),
+                PumpAsync(process.StandardError.BaseStream, OutputStream.Stderr))
+                .ContinueWith(t => output.Writer.TryComplete(t.Exception), TaskScheduler.Default);
+        }
+
+        public string Handle { get; }
+
+        public async IAsyncEnumerable<OutputChunk> ReadOutputAsync([EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await foreach (var chunk in output.Reader.ReadAllAsync(cancellationToken))
+            {
+                yield return chunk;
+            }
+        }
+
+        public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
+        {
+            await process.WaitForExitAsync(cancellationToken);
+            return process.ExitCode;
+        }
+
+        public Task SignalAsync(ProcessSignal signal, CancellationToken cancellationToken)
+        {
+            // A negative pid addresses the whole process group. ESRCH (already gone) is fine.
+            _ = Kill(-process.Id, (int)signal);
+            return Task.CompletedTask;
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            await pumps.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
+            process.Dispose();
+        }
+
+        private async Task PumpAsync(Stream stream, OutputStream kind)
+        {
+            while (true)
+            {
+                var buffer = new byte[64 * 1024];
+                var read = await stream.ReadAsync(buffer);
+                if (read == 0)
+                {
+                    return;
+                }
+
+                await output.Writer.WriteAsync(new OutputChunk(kind, buffer.AsMemory(0, read)));
+            }
+        }
+
+        [DllImport("libc", EntryPoint = "kill")]
+        private static extern int Kill(int pid, int signal);
+    }
+}

@@ -1,0 +1,117 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Threading.RateLimiting;
+using Microsoft.Extensions.Options;
+using Rdev.Api.Keys;
+
+namespace Rdev.Api.RateLimiting;
+
+/// <summary>
+/// The global limiter: one token bucket per API key, and one per client address for requests without a valid key
+/// (IPv6 clients by /64, since one host can hold a whole /64). Partitions come only from verified key ids and real
+/// connection addresses, so forged keys or headers cannot create new ones; idle full buckets are dropped. Probes are
+/// never limited. Every limited answer carries <c>RateLimit-Limit</c>, <c>RateLimit-Remaining</c> and
+/// <c>RateLimit-Reset</c> (seconds until the bucket is full again).
+/// </summary>
+public sealed class RequestRateLimiter : PartitionedRateLimiter<HttpContext>
+{
+    private readonly PartitionedRateLimiter<HttpContext> inner;
+    private readonly BucketSettings perKey;
+    private readonly BucketSettings perAddress;
+
+    public RequestRateLimiter(IOptions<RateLimitOptions> options, TimeProvider time)
+    {
+        var limits = options.Value;
+        perKey = new BucketSettings(limits.Burst, limits.PermitsPerMinute, time);
+        perAddress = new BucketSettings(limits.UnauthenticatedBurst, limits.UnauthenticatedPermitsPerMinute, time);
+        inner = PartitionedRateLimiter.Create<HttpContext, Partition>(GetPartition);
+    }
+
+    /// <summary>Which bucket a request draws from: <c>key</c>, <c>ip</c>, or null when it is not limited.</summary>
+    public static string? LimiterFor(HttpContext context) =>
+        IsProbe(context.Request.Path) ? null : VerifiedKey(context) is not null ? "key" : "ip";
+
+    private RateLimitPartition<Partition> GetPartition(HttpContext context)
+    {
+        if (IsProbe(context.Request.Path))
+        {
+            return RateLimitPartition.GetNoLimiter(default(Partition));
+        }
+
+        return VerifiedKey(context) is { } key
+            ? RateLimitPartition.Get(new Partition(key.Id, null, perKey), CreateBucket)
+            : RateLimitPartition.Get(new Partition(null, AddressBlock(context.Connection.RemoteIpAddress), perAddress), CreateBucket);
+    }
+
+    /// <summary>
+    /// A key used from an address outside its allowlist draws from that address's bucket, so it cannot drain the
+    /// bucket of the key's rightful user.
+    /// </summary>
+    private static ApiKey? VerifiedKey(HttpContext context) =>
+        context.Features.Get<ApiKey>() is { } key && context.User.Identity?.IsAuthenticated == true
+            && key.AllowsAddress(context.Connection.RemoteIpAddress) ? key : null;
+
+    private static readonly Func<Partition, RateLimiter> CreateBucket = partition => new TokenBucket(partition.Settings!);
+
+    private static bool IsProbe(PathString path) =>
+        path.StartsWithSegments(Microsoft.Extensions.Hosting.Extensions.HealthEndpointPath)
+        || path.StartsWithSegments(Microsoft.Extensions.Hosting.Extensions.AlivenessEndpointPath)
+        || path.StartsWithSegments(Microsoft.Extensions.Hosting.Extensions.ReadinessEndpointPath)
+        || path.StartsWithSegments("/metrics");
+
+    private static IPAddress AddressBlock(IPAddress? address)
+    {
+        if (address is null)
+        {
+            return IPAddress.None;
+        }
+
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4();
+        }
+
+        if (address.AddressFamily != AddressFamily.InterNetworkV6)
+        {
+            return address;
+        }
+
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes);
+    }
+
+    protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount) =>
+        WithHeaders(resource, inner.AttemptAcquire(resource, permitCount));
+
+    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken) =>
+        WithHeaders(resource, await inner.AcquireAsync(resource, permitCount, cancellationToken));
+
+    public override RateLimiterStatistics? GetStatistics(HttpContext resource) => inner.GetStatistics(resource);
+
+    private static RateLimitLease WithHeaders(HttpContext context, RateLimitLease lease)
+    {
+        if (lease is BucketLease bucket)
+        {
+            var headers = context.Response.Headers;
+            headers["RateLimit-Limit"] = bucket.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            headers["RateLimit-Remaining"] = bucket.Remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            headers["RateLimit-Reset"] = bucket.ResetSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        }
+
+        return lease;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            inner.Dispose();
+        }
+    }
+
+    protected override ValueTask DisposeAsyncCore() => inner.DisposeAsync();
+
+    private readonly record struct Partition(string? KeyId, IPAddress? Address, BucketSettings? Settings);
+}

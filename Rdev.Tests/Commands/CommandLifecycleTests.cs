@@ -1,0 +1,184 @@
+using System.Diagnostics.Metrics;
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Rdev.Tests.Infrastructure;
+
+namespace Rdev.Tests.Commands;
+
+public sealed class CommandLifecycleTests : IAsyncLifetime
+{
+    private readonly CommandsHost host = new();
+
+    public Task InitializeAsync() => host.InitializeAsync();
+
+    public Task DisposeAsync() => host.DisposeAsync();
+
+    [Fact]
+    public async Task ClaudeRunStreamsParsedEventsAndRecordsSessionAndCost()
+    {
+        var started = new List<(long Value, string? Project)>();
+        using var listener = ListenTo("rdev_commands_started_total", started);
+        var claude = FakeClaude.Install(host.Root.FullName);
+        var api = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:ClaudeCommand"] = claude });
+        var workspace = await host.AddProjectAsync("claude-life");
+        await CommandsHost.WaitForProjectAsync(api, "claude-life");
+
+        var prompt = "Fix the bug in $(whoami) `id` ; rm -rf / \"quoted\" 'single' \n second line -p --help";
+        var command = await CommandsHost.StartAsync(api, "claude-life", "claude", new { prompt, max_turns = 3 });
+        Assert.Equal("queued", command.GetProperty("status").GetString());
+        var id = command.GetProperty("id").GetString()!;
+        Assert.Equal($"/api/v1/commands/{id}/stream", command.GetProperty("stream_url").GetString());
+
+        var events = await CommandsHost.ReadStreamAsync(api, id);
+        Assert.Equal(["queued", "running", "succeeded"],
+            events.Where(e => e.EventType == "status").Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("status").GetString()));
+        var claudeTypes = events.Where(e => e.EventType == "claude")
+            .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("type").GetString()).ToList();
+        Assert.Equal(["system", "assistant", "user", "assistant", "result"], claudeTypes);
+        var plain = Assert.Single(events, e => e.EventType == "output");
+        Assert.Equal("progress: not a JSON line\n", JsonDocument.Parse(plain.Data).RootElement.GetProperty("data").GetString());
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => i.ToString()), events.Select(e => e.EventId));
+
+        var record = await CommandsHost.GetCommandAsync(api, id);
+        Assert.Equal("succeeded", record.GetProperty("status").GetString());
+        Assert.Equal(0, record.GetProperty("exit_code").GetInt32());
+        Assert.Equal(FakeClaude.DefaultSession, record.GetProperty("session_id").GetString());
+        Assert.Equal(0.0123m, record.GetProperty("total_cost_usd").GetDecimal());
+        Assert.Equal(2, record.GetProperty("num_turns").GetInt32());
+        Assert.Equal("Done.", record.GetProperty("result").GetString());
+
+        // The prompt reached the program as one argument, byte for byte, through no shell.
+        Assert.Equal(prompt, await File.ReadAllTextAsync(Path.Combine(workspace, ".fake-claude-prompt")));
+        Assert.Contains(started, m => m.Project == "claude-life" && m.Value == 1);
+    }
+
+    [Fact]
+    public async Task ResumeTakesTheSessionIdFromTheNewRun()
+    {
+        var claude = FakeClaude.Install(host.Root.FullName);
+        var api = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:ClaudeCommand"] = claude });
+        await host.AddProjectAsync("claude-resume");
+        await CommandsHost.WaitForProjectAsync(api, "claude-resume");
+
+        var command = await CommandsHost.StartAsync(api, "claude-resume", "claude",
+            new { prompt = "go on", session_id = "6d3f0a1e-resumed" });
+        var record = await CommandsHost.WaitForFinalAsync(api, command.GetProperty("id").GetString()!);
+        Assert.Equal("6d3f0a1e-resumed", record.GetProperty("session_id").GetString());
+        Assert.Equal("6d3f0a1e-resumed", record.GetProperty("args").GetProperty("session_id").GetString());
+    }
+
+    [Fact]
+    public async Task GitRunsInTheWorkspaceAndOutputIsStoredWhole()
+    {
+        var api = host.StartApi();
+        var workspace = await host.AddProjectAsync("git-life");
+        await CommandsHost.WaitForProjectAsync(api, "git-life");
+        RunGit(workspace, "init", "-q", "-b", "main");
+        await File.WriteAllTextAsync(Path.Combine(workspace, "hello.txt"), "hi\n");
+
+        var command = await CommandsHost.StartAsync(api, "git-life", "git", new { args = new[] { "status", "--short" } });
+        var id = command.GetProperty("id").GetString()!;
+        var record = await CommandsHost.WaitForFinalAsync(api, id);
+        Assert.Equal("succeeded", record.GetProperty("status").GetString());
+        Assert.Equal("?? hello.txt\n", await api.GetStringAsync($"/api/v1/commands/{id}/output"));
+
+        var page = JsonDocument.Parse(await api.GetStringAsync("/api/v1/projects/git-life/commands")).RootElement;
+        Assert.Equal(id, page.GetProperty("items")[0].GetProperty("id").GetString());
+    }
+
+    [Fact]
+    public async Task OutputThatLooksLikeSseFieldsArrivesAsData()
+    {
+        var api = host.StartApi();
+        var workspace = await host.AddProjectAsync("sse-frame");
+        await CommandsHost.WaitForProjectAsync(api, "sse-frame");
+        const string hostile = "\n\nid: 999\nevent: status\ndata: x\r\n\r\nretry: 1\n";
+        await File.WriteAllTextAsync(Path.Combine(workspace, "hostile.txt"), hostile);
+
+        var command = await CommandsHost.StartAsync(api, "sse-frame", "shell", new { command = "cat hostile.txt" });
+        var events = await CommandsHost.ReadStreamAsync(api, command.GetProperty("id").GetString()!);
+
+        Assert.DoesNotContain(events, e => e.EventId == "999");
+        Assert.Equal(["queued", "running", "succeeded"], events.Where(e => e.EventType == "status")
+            .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("status").GetString()));
+        var output = string.Concat(events.Where(e => e.EventType == "output")
+            .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("data").GetString()));
+        Assert.Equal(hostile, output);
+    }
+
+    [Fact]
+    public async Task TimeoutStopsTheCommandAsTimedOut()
+    {
+        var api = host.StartApi();
+        await host.AddProjectAsync("timeout");
+        await CommandsHost.WaitForProjectAsync(api, "timeout");
+
+        var command = await CommandsHost.StartAsync(api, "timeout", "shell", new { command = "sleep 60", timeout_seconds = 1 });
+        var record = await CommandsHost.WaitForFinalAsync(api, command.GetProperty("id").GetString()!);
+        Assert.Equal("timed_out", record.GetProperty("status").GetString());
+    }
+
+    [Fact]
+    public async Task OutputPastTheCapIsDroppedAndMarkedWhileTheCommandCompletes()
+    {
+        var api = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:MaxOutputBytes"] = "1000" });
+        var workspace = await host.AddProjectAsync("cap");
+        await CommandsHost.WaitForProjectAsync(api, "cap");
+
+        var command = await CommandsHost.StartAsync(api, "cap", "shell",
+            new { command = "head -c 5000 /dev/zero | tr '\\0' x; echo done > finished.txt" });
+        var id = command.GetProperty("id").GetString()!;
+        var record = await CommandsHost.WaitForFinalAsync(api, id);
+        Assert.Equal("succeeded", record.GetProperty("status").GetString());
+        Assert.True(record.GetProperty("truncated").GetBoolean());
+        Assert.Equal(1000, record.GetProperty("output_bytes").GetInt64());
+        Assert.Equal(new string('x', 1000), await api.GetStringAsync($"/api/v1/commands/{id}/output"));
+        Assert.True(File.Exists(Path.Combine(workspace, "finished.txt")));
+    }
+
+    private static MeterListener ListenTo(string instrument, List<(long, string?)> into)
+    {
+        var listener = new MeterListener
+        {
+            InstrumentPublished = (i, l) =>
+            {
+                if (i.Name == instrument)
+                {
+                    l.EnableMeasurementEvents(i);
+                }
+            },
+        };
+        listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
+        {
+            string? project = null;
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "project")
+                {
+                    project = tag.Value as string;
+                }
+            }
+
+            lock (into)
+            {
+                into.Add((value, project));
+            }
+        });
+        listener.Start();
+        return listener;
+    }
+
+    private static void RunGit(string folder, params string[] args)
+    {
+        var info = new System.Diagnostics.ProcessStartInfo("git") { WorkingDirectory = folder };
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = System.Diagnostics.Process.Start(info)!;
+        process.WaitForExit();
+        Assert.Equal(0, process.ExitCode);
+    }
+}

@@ -1,0 +1,89 @@
+using System.Net;
+using System.Net.Http.Json;
+using Rdev.Tests.Infrastructure;
+
+namespace Rdev.Tests.Commands;
+
+public sealed class CommandLimitTests : IAsyncLifetime
+{
+    private readonly CommandsHost host = new();
+
+    public Task InitializeAsync() => host.InitializeAsync();
+
+    public Task DisposeAsync() => host.DisposeAsync();
+
+    [Fact]
+    public async Task SixthCommandIsRejectedWhileFiveRunAcrossTwoReplicas()
+    {
+        var first = host.StartApi();
+        var second = host.StartApi();
+        await host.AddProjectAsync("limited", maxConcurrent: 5);
+        await CommandsHost.WaitForProjectAsync(first, "limited");
+        await CommandsHost.WaitForProjectAsync(second, "limited");
+
+        var ids = new List<string>();
+        for (var i = 0; i < 5; i++)
+        {
+            var api = i % 2 == 0 ? first : second;
+            ids.Add((await CommandsHost.StartAsync(api, "limited", "shell", new { command = "sleep 30" })).GetProperty("id").GetString()!);
+        }
+
+        var before = await host.Database.ScalarAsync<long>("SELECT count(*) FROM commands");
+        foreach (var api in new[] { first, second })
+        {
+            var sixth = await api.PostAsJsonAsync("/api/v1/projects/limited/shell", new { command = "echo six" });
+            await sixth.AssertProblemAsync(HttpStatusCode.TooManyRequests, "COMMAND_LIMIT_REACHED");
+        }
+
+        Assert.Equal(before, await host.Database.ScalarAsync<long>("SELECT count(*) FROM commands"));
+
+        // One finishes (cancelled from the replica that did not start it): the next one is accepted.
+        Assert.Equal(HttpStatusCode.Accepted, (await second.PostAsync($"/api/v1/commands/{ids[0]}/cancel", null)).StatusCode);
+        Assert.Equal("cancelled", (await CommandsHost.WaitForFinalAsync(first, ids[0])).GetProperty("status").GetString());
+        await CommandsHost.StartAsync(second, "limited", "shell", new { command = "echo next" });
+
+        foreach (var id in ids.Skip(1))
+        {
+            await first.PostAsync($"/api/v1/commands/{id}/cancel", null);
+        }
+    }
+
+    [Fact]
+    public async Task CancelStopsTheWholeProcessTree()
+    {
+        var api = host.StartApi();
+        await host.AddProjectAsync("cancel-tree");
+        await CommandsHost.WaitForProjectAsync(api, "cancel-tree");
+        var marker = Random.Shared.Next(100_000, 999_999).ToString();
+
+        var command = await CommandsHost.StartAsync(api, "cancel-tree", "shell",
+            new { command = $"sleep {marker}1 & sleep {marker}2 & wait" });
+        var id = command.GetProperty("id").GetString()!;
+        await Poll.UntilAsync(() => Task.FromResult(CountProcesses(marker) == 2), "both sleeps running");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsync($"/api/v1/commands/{id}/cancel", null)).StatusCode);
+        Assert.Equal("cancelled", (await CommandsHost.WaitForFinalAsync(api, id)).GetProperty("status").GetString());
+        await Poll.UntilAsync(() => Task.FromResult(CountProcesses(marker) == 0), "no process of the command left");
+
+        var again = await api.PostAsync($"/api/v1/commands/{id}/cancel", null);
+        await again.AssertProblemAsync(HttpStatusCode.Conflict, "CONFLICT");
+    }
+
+    private static int CountProcesses(string marker) =>
+        Directory.GetDirectories("/proc").Count(dir =>
+        {
+            try
+            {
+                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
+                return cmdline.StartsWith("sleep " + marker, StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+            catch (UnauthorizedAccessException)
+            {
+                return false;
+            }
+        });
+}

@@ -1,0 +1,155 @@
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Net.ServerSentEvents;
+using System.Text.Json;
+using Npgsql;
+using Rdev.Tests.Infrastructure;
+
+namespace Rdev.Tests.Commands;
+
+/// <summary>
+/// The API on the local runtime against a real database, with projects in a temporary folder registered the way
+/// discovery registers them (a row in <c>projects</c> and a NOTIFY), and an admin key.
+/// </summary>
+public sealed class CommandsHost : IAsyncLifetime
+{
+    public const string AdminKey = "rdev_testadmin_Q3xk8PzR2mV7nL4wT9bY6cF1hJ5sD0aG";
+
+    private readonly PostgresDatabase database = new();
+    private readonly List<ApiFactory> factories = [];
+
+    public DirectoryInfo Root { get; } = Directory.CreateTempSubdirectory("rdev-projects-");
+
+    public string ConnectionString => database.ConnectionString;
+
+    public PostgresDatabase Database => database;
+
+    public Dictionary<string, string?> Settings { get; } = new()
+    {
+        ["Rdev:Runtime"] = "local",
+        ["Rdev:BootstrapAdminKey"] = AdminKey,
+        ["Rdev:Commands:CancelGraceSeconds"] = "2",
+        ["Rdev:Streaming:HeartbeatSeconds"] = "1",
+    };
+
+    public Task InitializeAsync() => database.InitializeAsync();
+
+    public async Task DisposeAsync()
+    {
+        foreach (var factory in factories)
+        {
+            await factory.DisposeAsync();
+        }
+
+        await database.DisposeAsync();
+        Root.Delete(recursive: true);
+    }
+
+    /// <summary>A new API replica on the shared database, and a client holding the admin key.</summary>
+    public HttpClient StartApi(IDictionary<string, string?>? extra = null)
+    {
+        var settings = new Dictionary<string, string?>(Settings);
+        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
+        {
+            settings[key] = value;
+        }
+
+        var factory = new ApiFactory(database.ConnectionString, settings);
+        factories.Add(factory);
+        var client = factory.CreateClient();
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
+        return client;
+    }
+
+    /// <summary>Creates the project folder and publishes it as discovery would.</summary>
+    public async Task<string> AddProjectAsync(string name, string[]? allowed = null, int maxConcurrent = 5)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(Root.FullName, name)).FullName;
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO projects (name, status, runtime, workspace, allowed_commands, max_concurrent_commands, runnable)
+            VALUES (@name, 'running', 'local', @workspace, @allowed, @max, true);
+            SELECT pg_notify('rdev_projects', @name);
+            """, connection);
+        command.Parameters.AddWithValue("name", name);
+        command.Parameters.AddWithValue("workspace", folder);
+        command.Parameters.AddWithValue("allowed", allowed ?? ["claude", "git", "shell"]);
+        command.Parameters.AddWithValue("max", maxConcurrent);
+        await command.ExecuteNonQueryAsync();
+        return folder;
+    }
+
+    public static async Task WaitForProjectAsync(HttpClient client, string name)
+    {
+        await Poll.UntilAsync(async () => (await client.GetAsync($"/api/v1/projects/{name}")).IsSuccessStatusCode,
+            $"project {name} visible through the API");
+    }
+
+    public static async Task<JsonElement> StartAsync(HttpClient client, string project, string kind, object body)
+    {
+        var response = await client.PostAsJsonAsync($"/api/v1/projects/{project}/{kind}", body);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == System.Net.HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {text}");
+        return JsonDocument.Parse(text).RootElement;
+    }
+
+    public static async Task<JsonElement> GetCommandAsync(HttpClient client, string id) =>
+        JsonDocument.Parse(await client.GetStringAsync($"/api/v1/commands/{id}")).RootElement;
+
+    public static async Task<JsonElement> WaitForFinalAsync(HttpClient client, string id, TimeSpan? timeout = null)
+    {
+        JsonElement command = default;
+        await Poll.UntilAsync(async () =>
+        {
+            command = await GetCommandAsync(client, id);
+            return command.GetProperty("status").GetString() is not ("queued" or "running");
+        }, $"command {id} finished", timeout);
+        return command;
+    }
+
+    /// <summary>Reads the SSE stream until it ends (or <paramref name="stopAfter"/> events), as a client would.</summary>
+    public static async Task<List<SseItem<string>>> ReadStreamAsync(
+        HttpClient client, string id, long? lastEventId = null, int stopAfter = int.MaxValue, CancellationToken ct = default)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/commands/{id}/stream");
+        if (lastEventId is { } last)
+        {
+            request.Headers.Add("Last-Event-ID", last.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        }
+
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        timeout.CancelAfter(TimeSpan.FromSeconds(60));
+        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
+        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
+        await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
+        var items = new List<SseItem<string>>();
+        await foreach (var item in SseParser.Create(body).EnumerateAsync(timeout.Token))
+        {
+            items.Add(item);
+            if (items.Count >= stopAfter)
+            {
+                break;
+            }
+        }
+
+        return items;
+    }
+}
+
+public static class Poll
+{
+    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
+    {
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
+        while (!await condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"Timed out waiting for {what}.");
+            }
+
+            await Task.Delay(50);
+        }
+    }
+}
