@@ -1,5 +1,6 @@
 using Rdev.Api;
 using Rdev.Api.Infrastructure;
+using Rdev.Api.Keys;
 using Rdev.Api.Projects;
 
 var builder = WebApplication.CreateBuilder(args);
@@ -10,10 +11,15 @@ builder.AddApplicationServices();
 var app = builder.Build();
 
 app.UseRdevProblemDetails();
+app.UseForwardedHeaders();
+app.UseAuthentication();
+app.UseRateLimiter();
+app.UseAuthorization();
 
 app.MapDefaultEndpoints();
 app.MapReadinessEndpoint();
 app.MapApiDocs();
+app.MapKeysApi();
 app.MapProjectsApi();
 
 app.Run();

@@ -1,5 +1,7 @@
 using System.Text.Json;
 using Rdev.Api.Data;
+using Rdev.Api.Keys;
+using Rdev.Api.RateLimiting;
 using Rdev.Api.Projects;
 
 
@@ -35,5 +37,12 @@ public static class Extensions
 
         builder.Services.AddRdevProblemDetails();
         builder.Services.AddApiDocs();
+
+        builder.Services.AddRequestLimits();
+        builder.Services.AddClientAddresses(builder.Configuration);
+        builder.Services.AddApiKeys();
+        builder.Services.AddRequestRateLimiting();
+        builder.Services.AddRequestValidation();
+        builder.Services.AddOpenApiSecurity();
     }
 }
