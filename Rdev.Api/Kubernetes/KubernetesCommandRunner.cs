@@ -1,0 +1,162 @@
+using System.Diagnostics;
+using k8s;
+using Microsoft.Extensions.Options;
+using Polly.CircuitBreaker;
+using Rdev.Api.Execution;
+
+namespace Rdev.Api.Kubernetes;
+
+/// <summary>
+/// The Kubernetes runtime: runs argv in the project's pod through the exec API over a WebSocket (KubernetesClient,
+/// never kubectl), in the workspace and in a new process group, following the protocol of <see cref="ExecWrapper"/>.
+/// </summary>
+/// <remarks>
+/// <para>Pod image requirements: <c>sh</c> and <c>setsid</c> on the PATH of the target container (see <see cref="ExecWrapper"/>).</para>
+/// <para>
+/// Exit codes come from the exec's final Status: 0 on Success, the ExitCode cause on NonZeroExitCode (128 + n when
+/// signal n ended the command). When the connection ends without a Status (API server restart, network drop) the
+/// exit code is <see cref="LostExitCode"/> and a warning is logged: the command may still be running in the pod.
+/// </para>
+/// <para>
+/// Failures to start are <see cref="RuntimeUnavailableException"/>s with a safe message;
+/// <see cref="IsProjectUnavailable"/> tells a pod problem (missing, not running, workspace or wrapper missing:
+/// 409 PROJECT_UNAVAILABLE) from a Kubernetes one (API unreachable, refused, circuit open: 503 KUBERNETES_UNAVAILABLE).
+/// </para>
+/// </remarks>
+public sealed class KubernetesCommandRunner(
+    IKubernetes client,
+    KubernetesCircuit circuit,
+    IOptions<KubernetesRuntimeOptions> options,
+    ILogger<KubernetesCommandRunner> logger) : ICommandRunner
+{
+    /// <summary>Exit code when the exec ended without a status: the command's outcome is unknown.</summary>
+    public const int LostExitCode = -1;
+
+    public const string ActivitySourceName = "Rdev.Api.Kubernetes";
+
+    private const string ProjectUnavailableKey = "Rdev.ProjectUnavailable";
+    private static readonly ActivitySource Activities = new(ActivitySourceName);
+    private static readonly Lazy<string?> InClusterNamespace = new(() =>
+        KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig().Namespace : null);
+
+    /// <summary>Whether <paramref name="exception"/> blames the project's pod rather than Kubernetes.</summary>
+    public static bool IsProjectUnavailable(RuntimeUnavailableException exception) =>
+        exception.Data[ProjectUnavailableKey] is true;
+
+    public async Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    {
+        var command = ExecWrapper.StartCommand(target.Workspace, argv);
+        var connection = await ConnectAsync(target, command, expectMarker: true, cancellationToken);
+        long processGroup;
+        try
+        {
+            processGroup = await connection.Started.WaitAsync(options.Value.StartTimeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+            processGroup = 0;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+        if (processGroup == 0)
+        {
+            logger.LogWarning("Command for project {Project} did not start in pod {Pod}: {Reason}",
+                target.Project, target.Pod, connection.StartFailure ?? $"no process group marker within {options.Value.StartTimeout}");
+            await connection.DisposeAsync();
+            throw Unavailable("The command could not be started in the project's workspace.", projectProblem: true);
+        }
+        logger.LogDebug("Started process group {ProcessGroup} in pod {Pod} for project {Project}", processGroup, target.Pod, target.Project);
+        return new KubernetesProcess(connection, target, processGroup, this);
+    }
+
+    /// <summary>
+    /// Sends <paramref name="signal"/> to the process group <paramref name="handle"/> in the target's pod, also when
+    /// the <see cref="IRunningProcess"/> that started it is gone (another replica, a restart). A group that has
+    /// already ended is not an error.
+    /// </summary>
+    public Task SignalAsync(RunTarget target, string handle, ProcessSignal signal, CancellationToken cancellationToken) =>
+        ExecWrapper.TryParseHandle(handle, out var processGroup)
+            ? SignalAsync(target, processGroup, signal, cancellationToken)
+            : throw new ArgumentException("The handle is not a process group id.", nameof(handle));
+
+    internal async Task SignalAsync(RunTarget target, long processGroup, ProcessSignal signal, CancellationToken cancellationToken)
+    {
+        await using var connection = await ConnectAsync(target, ExecWrapper.SignalCommand(signal, processGroup), expectMarker: false, cancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.SignalTimeout);
+        int exitCode;
+        try
+        {
+            // kill writes at most an error line; drain it so the status can arrive.
+            await foreach (var _ in connection.Output.ReadAllAsync(timeout.Token))
+            {
+            }
+            exitCode = await connection.Exited.WaitAsync(timeout.Token);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            exitCode = LostExitCode;
+        }
+        if (exitCode == LostExitCode)
+        {
+            throw Unavailable("The signal may not have reached the command.", projectProblem: false);
+        }
+        // kill's status is 1 when no process is left in the group.
+        logger.LogDebug("Signal {Signal} to process group {ProcessGroup} in pod {Pod}: kill exited with {ExitCode}", signal, processGroup, target.Pod, exitCode);
+    }
+
+    private async Task<ExecConnection> ConnectAsync(RunTarget target, IReadOnlyList<string> command, bool expectMarker, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrEmpty(target.Pod))
+        {
+            throw new ArgumentException("A Kubernetes run target names a pod.", nameof(target));
+        }
+        var settings = options.Value;
+        var ns = target.Namespace ?? settings.Namespace ?? InClusterNamespace.Value ?? "default";
+        using var activity = Activities.StartActivity(expectMarker ? "kubernetes exec" : "kubernetes signal", ActivityKind.Client);
+        activity?.SetTag("project", target.Project);
+        activity?.SetTag("k8s.namespace.name", ns);
+        activity?.SetTag("k8s.pod.name", target.Pod);
+        try
+        {
+            var socket = await circuit.ExecuteAsync(async token =>
+            {
+                using var timeout = CancellationTokenSource.CreateLinkedTokenSource(token);
+                timeout.CancelAfter(settings.ConnectTimeout);
+                try
+                {
+                    return await client.WebSocketNamespacedPodExecAsync(target.Pod, ns, command, target.Container,
+                        stderr: true, stdin: false, stdout: true, tty: false, cancellationToken: timeout.Token);
+                }
+                catch (OperationCanceledException) when (!token.IsCancellationRequested)
+                {
+                    throw new TimeoutException("The exec request timed out.");
+                }
+            }, cancellationToken);
+            return new ExecConnection(socket, expectMarker, $"project {target.Project} pod {target.Pod}", logger);
+        }
+        catch (BrokenCircuitException e)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, "circuit open");
+            throw Unavailable("The Kubernetes API is unavailable (circuit open).", projectProblem: false, e);
+        }
+        catch (Exception e) when (ExecFailure.Classify(e) is { } failure)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, failure.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? e.GetType().Name);
+            logger.Log(failure.ProjectProblem ? LogLevel.Information : LogLevel.Warning,
+                "Exec in pod {Pod} for project {Project} failed: {Failure} ({StatusCode}, {ExceptionType})",
+                target.Pod, target.Project, failure.Message, failure.StatusCode, e.GetType().Name);
+            throw Unavailable(failure.Message, failure.ProjectProblem, e);
+        }
+    }
+
+    private static RuntimeUnavailableException Unavailable(string message, bool projectProblem, Exception? inner = null)
+    {
+        var exception = new RuntimeUnavailableException(message, inner);
+        exception.Data[ProjectUnavailableKey] = projectProblem;
+        return exception;
+    }
+}

@@ -1,0 +1,395 @@
+using System.Diagnostics.Metrics;
+using System.Runtime.InteropServices;
+using System.Text;
+using k8s;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Time.Testing;
+using Rdev.Api;
+using Rdev.Api.Execution;
+using Rdev.Api.Kubernetes;
+using Rdev.Tests.Kubernetes;
+
+namespace Rdev.Tests.Execution;
+
+/// <summary>The Kubernetes runner against the fake API server, which runs each exec as a real local process.</summary>
+public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
+{
+    private const string Namespace = "default";
+    private const string Pod = "box";
+    private const int FailureThreshold = 3;
+    private static readonly TimeSpan Timeout = TimeSpan.FromSeconds(15);
+    private static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(5);
+    private readonly FakeTimeProvider time = new();
+    private readonly List<long> groups = [];
+    private FakeKubeApiServer server = null!;
+    private ServiceProvider services = null!;
+    private KubernetesCommandRunner runner = null!;
+    private string workspace = null!;
+    private RunTarget target = null!;
+
+    public async Task InitializeAsync()
+    {
+        server = await FakeKubeApiServer.StartAsync().WaitAsync(Timeout);
+        server.CreatePod(FakeKubeApiServer.NewPod(Namespace, Pod));
+        workspace = Directory.CreateTempSubdirectory("rdev-k8s-ws-").FullName;
+        target = new RunTarget("demo", workspace, Namespace, Pod, "main");
+        services = BuildServices(new KubernetesClientConfiguration { Host = server.Url });
+        runner = services.GetRequiredService<KubernetesCommandRunner>();
+    }
+
+    public async Task DisposeAsync()
+    {
+        // Only groups that still have members: an ended group's id may belong to someone else by now.
+        foreach (var group in groups.Where(g => ProcessesInGroup(g).Count > 0))
+        {
+            _ = Kill(-(int)group, 9);
+        }
+        await services.DisposeAsync();
+        await server.DisposeAsync();
+        Directory.Delete(workspace, recursive: true);
+    }
+
+    [Fact]
+    public async Task StdoutAndStderrArriveAsSeparateStreamsWithTheExitCode()
+    {
+        var failed = await RunAsync("sh", "-c", "echo out; echo err >&2; exit 3");
+        var succeeded = await RunAsync("true");
+
+        Assert.Equal((3, "out\n", "err\n"), failed);
+        Assert.Equal((0, "", ""), succeeded);
+        var call = server.ExecCalls[0];
+        Assert.Equal(["sh", "-c", ExecWrapper.StartScript, "rdev", workspace, "sh", "-c", "echo out; echo err >&2; exit 3"], call.Command);
+        Assert.Equal(("main", false, false), (call.Container, call.Stdin, call.Tty));
+    }
+
+    [Fact]
+    public async Task CommandRunsInTheWorkspaceEvenWhenItsPathHasSpacesAndQuotes()
+    {
+        var odd = Directory.CreateDirectory(Path.Combine(workspace, "my project 'single' \"double\" $HOME `x`")).FullName;
+
+        var plain = await RunAsync("pwd");
+        var quoted = await RunAsync(target with { Workspace = odd }, "pwd");
+
+        Assert.Equal((0, workspace + "\n", ""), plain);
+        Assert.Equal((0, odd + "\n", ""), quoted);
+        Assert.NotEqual(workspace, server.GetPodWorkspace(Namespace, Pod));
+    }
+
+    [Fact]
+    public async Task HostileArgumentsArePrintedLiterallyAndRunNothing()
+    {
+        File.WriteAllText(Path.Combine(workspace, "existing.txt"), "");
+        string[] hostile = ["$(touch pwned)", "`touch pwned`", "a; touch pwned", "a | touch pwned", "a && touch pwned", "line1\nline2",
+            "'\"", "*", "-n", "--", "-", "$HOME", "${IFS}", "\\", "", " spaced "];
+
+        var (exitCode, stdout, stderr) = await RunAsync(["printf", "%s\\n", .. hostile]);
+
+        Assert.Equal((0, string.Concat(hostile.Select(a => a + "\n")), ""), (exitCode, stdout, stderr));
+        Assert.False(File.Exists(Path.Combine(workspace, "pwned")));
+        Assert.Equal(["existing.txt"], Directory.GetFileSystemEntries(workspace).Select(Path.GetFileName));
+    }
+
+    [Fact]
+    public async Task TheCommandLeadsItsProcessGroupAndTheMarkerNeverReachesTheOutput()
+    {
+        await using var process = await StartAsync("sh", "-c", "echo $$; cut -d' ' -f5 /proc/$$/stat; printf 'rdev-pgid:1\\n' >&2; printf 'rdev-pgid:2\\n'; echo after >&2");
+
+        var (stdout, stderr) = await ReadAllAsync(process);
+
+        Assert.Equal($"{process.Handle}\n{process.Handle}\nrdev-pgid:2\n", stdout);
+        Assert.Equal("rdev-pgid:1\nafter\n", stderr);
+        Assert.Equal(0, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task TerminateEndsTheWholeProcessTree()
+    {
+        await using var process = await StartAsync("sh", "-c", "sleep 300 & sleep 300 & wait");
+        var pgid = long.Parse(process.Handle);
+        var reading = ReadAllAsync(process);
+        await WaitUntilAsync(() => ProcessesInGroup(pgid).Count == 3);
+
+        await process.SignalAsync(ProcessSignal.Terminate, CancellationToken.None).WaitAsync(Timeout);
+
+        Assert.Equal(143, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
+        await WaitUntilAsync(() => ProcessesInGroup(pgid).Count == 0);
+        await reading.WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task KillEndsATreeThatIgnoresTerminate()
+    {
+        await using var process = await StartAsync("sh", "-c", "trap '' TERM; sleep 300 & wait");
+        var pgid = long.Parse(process.Handle);
+        var reading = ReadAllAsync(process);
+        await WaitUntilAsync(() => ProcessesInGroup(pgid).Count == 2);
+
+        await process.SignalAsync(ProcessSignal.Terminate, CancellationToken.None).WaitAsync(Timeout);
+        await Task.Delay(300);
+        var afterTerminate = ProcessesInGroup(pgid).Count;
+        await process.SignalAsync(ProcessSignal.Kill, CancellationToken.None).WaitAsync(Timeout);
+
+        Assert.Equal(2, afterTerminate);
+        Assert.Equal(137, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
+        await WaitUntilAsync(() => ProcessesInGroup(pgid).Count == 0);
+        await reading.WaitAsync(Timeout);
+    }
+
+    [Fact]
+    public async Task DisposingMidRunLeavesTheCommandRunningAndASignalStillReachesIt()
+    {
+        server.KillExecProcessOnDisconnect = false;
+        var process = await StartAsync("sleep", "300");
+        var pgid = long.Parse(process.Handle);
+
+        await process.DisposeAsync();
+        await Task.Delay(300);
+        var afterDispose = ProcessesInGroup(pgid).Count;
+        await process.SignalAsync(ProcessSignal.Terminate, CancellationToken.None).WaitAsync(Timeout);
+
+        Assert.Equal(1, afterDispose);
+        Assert.Equal(KubernetesCommandRunner.LostExitCode, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
+        await WaitUntilAsync(() => ProcessesInGroup(pgid).Count == 0);
+    }
+
+    [Fact]
+    public async Task RunnerSignalsAGroupByHandleAndAGoneGroupIsNoError()
+    {
+        server.KillExecProcessOnDisconnect = false;
+        var process = await StartAsync("sleep", "300");
+        var handle = process.Handle;
+        await process.DisposeAsync();
+
+        await runner.SignalAsync(target, handle, ProcessSignal.Kill, CancellationToken.None).WaitAsync(Timeout);
+        await WaitUntilAsync(() => ProcessesInGroup(long.Parse(handle)).Count == 0);
+        await runner.SignalAsync(target, handle, ProcessSignal.Kill, CancellationToken.None).WaitAsync(Timeout);
+
+        Assert.Equal(["sh", "-c", ExecWrapper.SignalScript, "rdev", "9", handle], server.ExecCalls[^1].Command);
+    }
+
+    [Fact]
+    public async Task ADroppedConnectionEndsTheOutputWithTheLostExitCode()
+    {
+        await using var process = await StartAsync("sh", "-c", "echo started; sleep 300");
+        await using var output = process.ReadOutputAsync(CancellationToken.None).GetAsyncEnumerator();
+        Assert.True(await output.MoveNextAsync().AsTask().WaitAsync(Timeout));
+
+        server.AbortAllExecs();
+
+        Assert.False(await output.MoveNextAsync().AsTask().WaitAsync(Timeout));
+        Assert.Equal(KubernetesCommandRunner.LostExitCode, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task AMissingPodBlamesTheProjectAndDoesNotOpenTheCircuit()
+    {
+        var ghost = target with { Pod = "ghost" };
+
+        for (var i = 0; i < FailureThreshold + 1; i++)
+        {
+            var thrown = await Assert.ThrowsAsync<RuntimeUnavailableException>(() => runner.StartAsync(ghost, ["true"], CancellationToken.None).WaitAsync(Timeout));
+            Assert.True(KubernetesCommandRunner.IsProjectUnavailable(thrown));
+            Assert.Equal("The project's pod was not found.", thrown.Message);
+        }
+
+        Assert.Equal(KubernetesCircuitState.Closed, services.GetRequiredService<KubernetesCircuit>().State);
+        Assert.Empty(server.ExecCalls);
+    }
+
+    [Fact]
+    public async Task AMissingWorkspaceBlamesTheProject()
+    {
+        var thrown = await Assert.ThrowsAsync<RuntimeUnavailableException>(() =>
+            runner.StartAsync(target with { Workspace = Path.Combine(workspace, "missing") }, ["true"], CancellationToken.None).WaitAsync(Timeout));
+
+        Assert.True(KubernetesCommandRunner.IsProjectUnavailable(thrown));
+        Assert.Equal("The command could not be started in the project's workspace.", thrown.Message);
+    }
+
+    [Fact]
+    public async Task AnUnreachableApiServerIsAKubernetesOutage()
+    {
+        await using var unreachable = BuildServices(new KubernetesClientConfiguration { Host = "http://127.0.0.1:1" });
+
+        var thrown = await Assert.ThrowsAsync<RuntimeUnavailableException>(() =>
+            unreachable.GetRequiredService<KubernetesCommandRunner>().StartAsync(target, ["true"], CancellationToken.None).WaitAsync(Timeout));
+
+        Assert.False(KubernetesCommandRunner.IsProjectUnavailable(thrown));
+        Assert.Equal("The Kubernetes API is unavailable.", thrown.Message);
+    }
+
+    [Fact]
+    public async Task RepeatedOutagesOpenTheCircuitWhichFailsFastThenLetsATrialThroughAfterTheBreak()
+    {
+        var circuit = services.GetRequiredService<KubernetesCircuit>();
+        using var gauge = new GaugeReader(services.GetRequiredService<IMeterFactory>(), "rdev_kubernetes_circuit_state");
+        server.FailNext(500, $"/api/v1/namespaces/{Namespace}/pods/{Pod}/exec", count: FailureThreshold);
+
+        for (var i = 0; i < FailureThreshold; i++)
+        {
+            var outage = await Assert.ThrowsAsync<RuntimeUnavailableException>(() => runner.StartAsync(target, ["true"], CancellationToken.None).WaitAsync(Timeout));
+            Assert.False(KubernetesCommandRunner.IsProjectUnavailable(outage));
+        }
+        var requestsWhenOpened = server.Requests.Count;
+        var (openState, openGauge) = (circuit.State, gauge.Read());
+        var fast = await Assert.ThrowsAsync<RuntimeUnavailableException>(() => runner.StartAsync(target, ["true"], CancellationToken.None).WaitAsync(Timeout));
+        var requestsWhileOpen = server.Requests.Count - requestsWhenOpened;
+
+        time.Advance(BreakDuration);
+        var (trialState, trialGauge) = (circuit.State, gauge.Read());
+        var trial = await RunAsync("echo", "back");
+
+        Assert.Equal((KubernetesCircuitState.Open, 2), (openState, openGauge));
+        Assert.Equal("The Kubernetes API is unavailable (circuit open).", fast.Message);
+        Assert.False(KubernetesCommandRunner.IsProjectUnavailable(fast));
+        Assert.Equal(0, requestsWhileOpen);
+        Assert.Equal((KubernetesCircuitState.HalfOpen, 1), (trialState, trialGauge));
+        Assert.Equal((0, "back\n", ""), trial);
+        Assert.Equal((KubernetesCircuitState.Closed, 0), (circuit.State, gauge.Read()));
+    }
+
+    [Fact]
+    public async Task TwentyMegabytesStreamCompletelyAndAStalledReaderHoldsTheCommandBack()
+    {
+        const int Size = 20_000_000;
+        await using var process = await StartAsync("sh", "-c", $"head -c {Size} /dev/zero; echo done >&2");
+
+        await Task.Delay(1000);
+        var finishedWhileStalled = server.ExecCalls[^1].ExitCode.IsCompleted;
+        long stdout = 0;
+        var stderr = new StringBuilder();
+        using var cts = new CancellationTokenSource(Timeout);
+        await foreach (var chunk in process.ReadOutputAsync(cts.Token))
+        {
+            if (chunk.Stream == OutputStream.Stdout)
+            {
+                stdout += chunk.Data.Length;
+            }
+            else
+            {
+                stderr.Append(Encoding.UTF8.GetString(chunk.Data.Span));
+            }
+        }
+
+        Assert.False(finishedWhileStalled);
+        Assert.Equal((Size, "done\n"), (stdout, stderr.ToString()));
+        Assert.Equal(0, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
+    }
+
+    private ServiceProvider BuildServices(KubernetesClientConfiguration configuration)
+    {
+        var settings = new Dictionary<string, string?>
+        {
+            ["Rdev:Kubernetes:CircuitFailureThreshold"] = FailureThreshold.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["Rdev:Kubernetes:CircuitBreakDuration"] = BreakDuration.ToString(),
+            ["Rdev:Kubernetes:ConnectTimeout"] = "00:00:05",
+        };
+        var collection = new ServiceCollection()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings).Build())
+            .AddLogging()
+            .AddKubernetesRuntime();
+        // Registered after AddKubernetesRuntime, as a test would: the last registration wins.
+        collection.AddSingleton(configuration);
+        collection.AddSingleton<TimeProvider>(time);
+        return collection.BuildServiceProvider(new ServiceProviderOptions { ValidateOnBuild = true, ValidateScopes = true });
+    }
+
+    private Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(params string[] argv) => RunAsync(target, argv);
+
+    private async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(RunTarget at, params string[] argv)
+    {
+        await using var process = await runner.StartAsync(at, argv, CancellationToken.None).WaitAsync(Timeout);
+        var (stdout, stderr) = await ReadAllAsync(process);
+        return (await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout), stdout, stderr);
+    }
+
+    private async Task<IRunningProcess> StartAsync(params string[] argv)
+    {
+        var process = await runner.StartAsync(target, argv, CancellationToken.None).WaitAsync(Timeout);
+        groups.Add(long.Parse(process.Handle));
+        return process;
+    }
+
+    private static async Task<(string Stdout, string Stderr)> ReadAllAsync(IRunningProcess process)
+    {
+        using var stdout = new MemoryStream();
+        using var stderr = new MemoryStream();
+        using var cts = new CancellationTokenSource(Timeout);
+        await foreach (var chunk in process.ReadOutputAsync(cts.Token))
+        {
+            (chunk.Stream == OutputStream.Stdout ? stdout : stderr).Write(chunk.Data.Span);
+        }
+        return (Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
+    }
+
+    /// <summary>Live (not zombie) processes on this host whose process group is <paramref name="pgid"/>.</summary>
+    private static List<int> ProcessesInGroup(long pgid)
+    {
+        var members = new List<int>();
+        foreach (var dir in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            string stat;
+            try
+            {
+                stat = File.ReadAllText(Path.Combine(dir, "stat"));
+            }
+            catch (IOException)
+            {
+                continue;
+            }
+            // "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after its closing parenthesis.
+            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+            if (fields[0] != "Z" && fields[2] == pgid.ToString(System.Globalization.CultureInfo.InvariantCulture))
+            {
+                members.Add(pid);
+            }
+        }
+        return members;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        using var cts = new CancellationTokenSource(Timeout);
+        while (!condition())
+        {
+            await Task.Delay(20, cts.Token);
+        }
+    }
+
+    [DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+
+    /// <summary>Reads one observable gauge of the meters made by one factory (other tests run their own).</summary>
+    private sealed class GaugeReader : IDisposable
+    {
+        private readonly MeterListener listener = new();
+        private int? last;
+
+        public GaugeReader(IMeterFactory factory, string name)
+        {
+            listener.InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Name == name && instrument.Meter.Scope == factory)
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            };
+            listener.SetMeasurementEventCallback<int>((_, value, _, _) => last = value);
+            listener.Start();
+        }
+
+        public int? Read()
+        {
+            last = null;
+            listener.RecordObservableInstruments();
+            return last;
+        }
+
+        public void Dispose() => listener.Dispose();
+    }
+}
