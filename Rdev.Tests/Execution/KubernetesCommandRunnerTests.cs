@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Diagnostics.Metrics;
 using System.Runtime.InteropServices;
 using System.Text;
@@ -100,6 +101,30 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         Assert.Equal($"{process.Handle}\n{process.Handle}\nrdev-pgid:2\n", stdout);
         Assert.Equal("rdev-pgid:1\nafter\n", stderr);
         Assert.Equal(0, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
+    }
+
+    [Fact]
+    public async Task TheWrapperStartsANewGroupAlsoWhenItsShellAlreadyLeadsOne()
+    {
+        // runc starts an exec as a session leader, the fake does not: run the wrapper that way by hand.
+        var info = new ProcessStartInfo("setsid") { RedirectStandardOutput = true, RedirectStandardError = true };
+        string[] argv = ["sh", "-c", ExecWrapper.StartScript, "rdev", workspace, "sh", "-c", "echo $$; cut -d' ' -f5,6 /proc/$$/stat; kill -TERM $$"];
+        foreach (var argument in argv)
+        {
+            info.ArgumentList.Add(argument);
+        }
+
+        using var wrapper = Process.Start(info)!;
+        var stdout = wrapper.StandardOutput.ReadToEndAsync();
+        var stderr = wrapper.StandardError.ReadToEndAsync();
+        await wrapper.WaitForExitAsync().WaitAsync(Timeout);
+
+        var lines = (await stdout).Split('\n');
+        var pid = lines[0];
+        Assert.Equal($"{pid} {pid}", lines[1]);
+        Assert.StartsWith($"rdev-pgid:{pid}\n", await stderr, StringComparison.Ordinal);
+        Assert.NotEqual(wrapper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), pid);
+        Assert.Equal(143, wrapper.ExitCode);
     }
 
     [Fact]
