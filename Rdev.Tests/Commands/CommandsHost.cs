@@ -30,6 +30,9 @@ public sealed class CommandsHost : IAsyncLifetime
         ["Rdev:BootstrapAdminKey"] = AdminKey,
         ["Rdev:Commands:CancelGraceSeconds"] = "2",
         ["Rdev:Streaming:HeartbeatSeconds"] = "1",
+        // These tests are about commands, not about rate limits.
+        ["Rdev:RateLimit:PermitsPerMinute"] = "1000000",
+        ["Rdev:RateLimit:Burst"] = "1000000",
     };
 
     public Task InitializeAsync() => database.InitializeAsync();
