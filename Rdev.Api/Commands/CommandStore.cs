@@ -1,14 +1,18 @@
 using System.Text.Json.Nodes;
 using Dapper;
+using System.Net;
 using Npgsql;
+using Rdev.Api.Audit;
 
 namespace Rdev.Api.Commands;
 
 /// <summary>Commands and their events in Postgres: the durable record every replica reads from.</summary>
-public sealed class CommandStore(NpgsqlDataSource dataSource)
+public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
 {
     public const string EventsChannel = "rdev_command_events";
     public const string CancelChannel = "rdev_command_cancel";
+    public const string CommandRequested = "command.requested";
+    public const string CommandRejected = "command.rejected";
 
     private const string Columns = """
         id, project, kind, args::text AS args, status, exit_code, created_at, started_at, finished_at, key_id,
@@ -18,8 +22,10 @@ public sealed class CommandStore(NpgsqlDataSource dataSource)
     /// <summary>
     /// Inserts a queued command unless the project already has <paramref name="maxConcurrent"/> unfinished ones.
     /// The check and the insert hold a per-project transaction lock, so replicas cannot both take the last slot.
+    /// The request is audited either way (key, project, kind, args; never output), in the same transaction.
     /// </summary>
-    public async Task<CommandRecord?> CreateAsync(CommandRecord command, int maxConcurrent, string runnerId, CancellationToken ct)
+    public async Task<CommandRecord?> CreateAsync(
+        CommandRecord command, int maxConcurrent, string runnerId, IPAddress? clientIp, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -29,8 +35,12 @@ public sealed class CommandStore(NpgsqlDataSource dataSource)
         var unfinished = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
             "SELECT count(*) FROM commands WHERE project = @project AND status IN ('queued', 'running')",
             new { project = command.Project }, transaction, cancellationToken: ct));
-        if (unfinished >= maxConcurrent)
+        var accepted = unfinished < maxConcurrent;
+        await audit.WriteAsync(connection, accepted ? CommandRequested : CommandRejected, command.KeyId, command.Project, clientIp,
+            new { command_id = command.Id, command.Kind, command.Args, reason = accepted ? null : "COMMAND_LIMIT_REACHED" }, ct);
+        if (!accepted)
         {
+            await transaction.CommitAsync(ct);
             return null;
         }
 

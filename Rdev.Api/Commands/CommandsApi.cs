@@ -174,7 +174,8 @@ public static class CommandsApi
             CreatedAt = services.Time.GetUtcNow(),
             TimeoutSeconds = timeoutSeconds ?? services.Options.Value.DefaultTimeoutSeconds,
         };
-        if (await services.Store.CreateAsync(command, project.MaxConcurrentCommands, services.Supervisor.RunnerId, ct) is null)
+        var clientIp = services.HttpContext.Connection.RemoteIpAddress;
+        if (await services.Store.CreateAsync(command, project.MaxConcurrentCommands, services.Supervisor.RunnerId, clientIp, ct) is null)
         {
             return CommandProblems.LimitReached(name, project.MaxConcurrentCommands);
         }
@@ -191,6 +192,7 @@ public sealed record CommandServices(
     CommandStore Store,
     CommandSupervisor Supervisor,
     IOptions<CommandOptions> Options,
-    TimeProvider Time);
+    TimeProvider Time,
+    HttpContext HttpContext);
 
 public sealed record CommandPage(IReadOnlyList<CommandRecord> Items, string? NextCursor);

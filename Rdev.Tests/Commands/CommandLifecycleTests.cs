@@ -51,6 +51,12 @@ public sealed class CommandLifecycleTests : IAsyncLifetime
         // The prompt reached the program as one argument, byte for byte, through no shell.
         Assert.Equal(prompt, await File.ReadAllTextAsync(Path.Combine(workspace, ".fake-claude-prompt")));
         Assert.Contains(started, m => m.Project == "claude-life" && m.Value == 1);
+
+        // Audited with the key and the request, never the output.
+        var audit = await host.Database.ScalarAsync<string>(
+            $"SELECT key_id || ' ' || project || ' ' || (details->>'kind') || ' ' || (details->'args'->>'prompt') FROM audit_log WHERE action = 'command.requested' AND details->>'command_id' = '{id}'");
+        Assert.Equal($"testadmin claude-life claude {prompt}", audit);
+        Assert.Equal(0L, await host.Database.ScalarAsync<long>("SELECT count(*) FROM audit_log WHERE details::text LIKE '%progress: not a JSON line%'"));
     }
 
     [Fact]
