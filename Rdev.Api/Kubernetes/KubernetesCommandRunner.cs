@@ -146,9 +146,10 @@ public sealed class KubernetesCommandRunner(
         catch (Exception e) when (ExecFailure.Classify(e) is { } failure)
         {
             activity?.SetStatus(ActivityStatusCode.Error, failure.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? e.GetType().Name);
-            logger.Log(failure.ProjectProblem ? LogLevel.Information : LogLevel.Warning,
-                "Exec in pod {Pod} for project {Project} failed: {Failure} ({StatusCode}, {ExceptionType})",
-                target.Pod, target.Project, failure.Message, failure.StatusCode, e.GetType().Name);
+            // A pod problem is an answer worth a line; an outage deserves the whole exception for operators.
+            logger.Log(failure.ProjectProblem ? LogLevel.Information : LogLevel.Warning, failure.ProjectProblem ? null : e,
+                "Exec in pod {Pod} for project {Project} failed: {Failure} (status {StatusCode})",
+                target.Pod, target.Project, failure.Message, failure.StatusCode);
             throw Unavailable(failure.Message, failure.ProjectProblem, e);
         }
     }

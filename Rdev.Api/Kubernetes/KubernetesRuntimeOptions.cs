@@ -14,22 +14,22 @@ public sealed class KubernetesRuntimeOptions
     [Range(2, 1000)]
     public int CircuitFailureThreshold { get; set; } = 5;
 
-    [Range(typeof(TimeSpan), "00:00:00.5", "1.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:00.5", "1.00:00:00", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true)]
     public TimeSpan CircuitSamplingDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>How long an open circuit fails fast before it lets one trial exec through.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.5", "1.00:00:00")]
+    [Range(typeof(TimeSpan), "00:00:00.5", "1.00:00:00", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true)]
     public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Limit for the WebSocket upgrade of one exec.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.1", "00:10:00")]
+    [Range(typeof(TimeSpan), "00:00:00.1", "00:10:00", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true)]
     public TimeSpan ConnectTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Limit for the wrapper to report the process group once the exec is connected.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.1", "00:10:00")]
+    [Range(typeof(TimeSpan), "00:00:00.1", "00:10:00", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true)]
     public TimeSpan StartTimeout { get; set; } = TimeSpan.FromSeconds(15);
 
     /// <summary>Limit for a signal exec to finish.</summary>
-    [Range(typeof(TimeSpan), "00:00:00.1", "00:10:00")]
+    [Range(typeof(TimeSpan), "00:00:00.1", "00:10:00", ParseLimitsInInvariantCulture = true, ConvertValueInInvariantCulture = true)]
     public TimeSpan SignalTimeout { get; set; } = TimeSpan.FromSeconds(15);
 }

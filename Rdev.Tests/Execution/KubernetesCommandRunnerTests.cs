@@ -1,15 +1,15 @@
 using System.Diagnostics;
-using System.Diagnostics.Metrics;
-using System.Runtime.InteropServices;
 using System.Text;
 using k8s;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Options;
 using Microsoft.Extensions.Time.Testing;
 using Rdev.Api;
 using Rdev.Api.Execution;
 using Rdev.Api.Kubernetes;
 using Rdev.Tests.Kubernetes;
+using static Rdev.Tests.Execution.KubernetesTestProbes;
 
 namespace Rdev.Tests.Execution;
 
@@ -44,7 +44,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         // Only groups that still have members: an ended group's id may belong to someone else by now.
         foreach (var group in groups.Where(g => ProcessesInGroup(g).Count > 0))
         {
-            _ = Kill(-(int)group, 9);
+            KillGroup(group);
         }
         await services.DisposeAsync();
         await server.DisposeAsync();
@@ -248,7 +248,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
     public async Task RepeatedOutagesOpenTheCircuitWhichFailsFastThenLetsATrialThroughAfterTheBreak()
     {
         var circuit = services.GetRequiredService<KubernetesCircuit>();
-        using var gauge = new GaugeReader(services.GetRequiredService<IMeterFactory>(), "rdev_kubernetes_circuit_state");
+        using var gauge = new GaugeReader(services.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), "rdev_kubernetes_circuit_state");
         server.FailNext(500, $"/api/v1/namespaces/{Namespace}/pods/{Pod}/exec", count: FailureThreshold);
 
         for (var i = 0; i < FailureThreshold; i++)
@@ -302,6 +302,21 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         Assert.Equal(0, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
     }
 
+    [Fact]
+    public async Task RegistrationServesTheRunnerAsTheRunnerPortAndRejectsABreakPollyCannotKeep()
+    {
+        await using var invalid = new ServiceCollection()
+            .AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(
+                new Dictionary<string, string?> { ["Rdev:Kubernetes:CircuitBreakDuration"] = "00:00:00.1" }).Build())
+            .AddLogging()
+            .AddKubernetesRuntime()
+            .BuildServiceProvider();
+
+        Assert.Same(runner, services.GetRequiredService<ICommandRunner>());
+        var thrown = Assert.Throws<OptionsValidationException>(() => invalid.GetRequiredService<KubernetesCircuit>());
+        Assert.Contains("CircuitBreakDuration", thrown.Message, StringComparison.Ordinal);
+    }
+
     private ServiceProvider BuildServices(KubernetesClientConfiguration configuration)
     {
         var settings = new Dictionary<string, string?>
@@ -348,35 +363,6 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         return (Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
     }
 
-    /// <summary>Live (not zombie) processes on this host whose process group is <paramref name="pgid"/>.</summary>
-    private static List<int> ProcessesInGroup(long pgid)
-    {
-        var members = new List<int>();
-        foreach (var dir in Directory.EnumerateDirectories("/proc"))
-        {
-            if (!int.TryParse(Path.GetFileName(dir), out var pid))
-            {
-                continue;
-            }
-            string stat;
-            try
-            {
-                stat = File.ReadAllText(Path.Combine(dir, "stat"));
-            }
-            catch (IOException)
-            {
-                continue;
-            }
-            // "pid (comm) state ppid pgrp ...": comm may hold spaces, so split after its closing parenthesis.
-            var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-            if (fields[0] != "Z" && fields[2] == pgid.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            {
-                members.Add(pid);
-            }
-        }
-        return members;
-    }
-
     private static async Task WaitUntilAsync(Func<bool> condition)
     {
         using var cts = new CancellationTokenSource(Timeout);
@@ -384,37 +370,5 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         {
             await Task.Delay(20, cts.Token);
         }
-    }
-
-    [DllImport("libc", EntryPoint = "kill")]
-    private static extern int Kill(int pid, int signal);
-
-    /// <summary>Reads one observable gauge of the meters made by one factory (other tests run their own).</summary>
-    private sealed class GaugeReader : IDisposable
-    {
-        private readonly MeterListener listener = new();
-        private int? last;
-
-        public GaugeReader(IMeterFactory factory, string name)
-        {
-            listener.InstrumentPublished = (instrument, l) =>
-            {
-                if (instrument.Name == name && instrument.Meter.Scope == factory)
-                {
-                    l.EnableMeasurementEvents(instrument);
-                }
-            };
-            listener.SetMeasurementEventCallback<int>((_, value, _, _) => last = value);
-            listener.Start();
-        }
-
-        public int? Read()
-        {
-            last = null;
-            listener.RecordObservableInstruments();
-            return last;
-        }
-
-        public void Dispose() => listener.Dispose();
     }
 }
