@@ -1,3 +1,5 @@
+using System.Text.Json.Serialization;
+
 namespace Rdev.Api.Projects;
 
 /// <summary>
@@ -16,6 +18,7 @@ public sealed record Project(
     bool Runnable,
     DateTimeOffset UpdatedAt)
 {
+    [JsonIgnore]
     public bool IsGone => Status == ProjectStatuses.Gone;
 
     public bool Allows(string commandKind) => AllowedCommands.Contains(commandKind);
