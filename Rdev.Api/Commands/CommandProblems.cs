@@ -23,6 +23,10 @@ internal static class CommandProblems
         Problem(StatusCodes.Status429TooManyRequests, "Command limit reached",
             $"Project '{name}' already runs {limit} commands; retry when one finishes.", "COMMAND_LIMIT_REACHED");
 
+    public static ProblemHttpResult KubernetesUnavailable() =>
+        Problem(StatusCodes.Status503ServiceUnavailable, "Kubernetes unavailable",
+            "The Kubernetes API is failing; rdev stops calling it for a while. Retry later.", "KUBERNETES_UNAVAILABLE");
+
     public static ProblemHttpResult Conflict(string detail) =>
         Problem(StatusCodes.Status409Conflict, "Conflict", detail, "CONFLICT");
 

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Rdev.Api.Execution;
 using Rdev.Api.Keys;
+using Rdev.Api.Kubernetes;
 using Rdev.Api.Projects;
 using Rdev.Api.Streaming;
 
@@ -161,6 +162,11 @@ public static class CommandsApi
         if (!project.Runnable)
         {
             return CommandProblems.ProjectUnavailable(name, project.Status);
+        }
+
+        if (services.HttpContext.RequestServices.GetService<KubernetesCircuit>() is { State: KubernetesCircuitState.Open })
+        {
+            return CommandProblems.KubernetesUnavailable();
         }
 
         var command = new CommandRecord

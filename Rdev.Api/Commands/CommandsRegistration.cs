@@ -29,7 +29,14 @@ public static class CommandsRegistration
         // Registered after the notification listener, so it stops (and stops its commands) first.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CommandSupervisor>());
 
-        builder.Services.AddSingleton<ICommandRunner, LocalCommandRunner>();
+        if (builder.Configuration["Rdev:Runtime"] == "kubernetes")
+        {
+            builder.Services.AddKubernetesRuntime();
+        }
+        else
+        {
+            builder.Services.AddSingleton<ICommandRunner, LocalCommandRunner>();
+        }
 
         return builder;
     }
