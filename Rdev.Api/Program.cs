@@ -1,4 +1,5 @@
 using Rdev.Api;
+using Rdev.Api.Commands;
 using Rdev.Api.Infrastructure;
 using Rdev.Api.Keys;
 using Rdev.Api.Projects;
@@ -21,5 +22,6 @@ app.MapReadinessEndpoint();
 app.MapApiDocs();
 app.MapKeysApi();
 app.MapProjectsApi();
+app.MapCommandsApi();
 
 app.Run();

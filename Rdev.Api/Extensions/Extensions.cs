@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Rdev.Api.Commands;
 using Rdev.Api.Data;
 using Rdev.Api.Keys;
 using Rdev.Api.RateLimiting;
@@ -39,10 +40,12 @@ public static class Extensions
         builder.Services.AddApiDocs();
 
         builder.Services.AddRequestLimits();
-        builder.Services.AddClientAddresses(builder.Configuration);
+        builder.Services.AddClientAddresses();
         builder.Services.AddApiKeys();
         builder.Services.AddRequestRateLimiting();
         builder.Services.AddRequestValidation();
         builder.Services.AddOpenApiSecurity();
+
+        builder.AddCommands();
     }
 }

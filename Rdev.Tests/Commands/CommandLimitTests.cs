@@ -69,6 +69,27 @@ public sealed class CommandLimitTests : IAsyncLifetime
         await again.AssertProblemAsync(HttpStatusCode.Conflict, "CONFLICT");
     }
 
+    [Fact]
+    public async Task CommandOfAReplicaThatDiedIsMarkedLostByTheNextStart()
+    {
+        var api = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:RunnerTimeoutSeconds"] = "1" });
+        await host.AddProjectAsync("orphans");
+        await CommandsHost.WaitForProjectAsync(api, "orphans");
+        var id = Guid.CreateVersion7();
+        await host.Database.ScalarAsync<object>($$"""
+            INSERT INTO commands (id, project, kind, args, status, key_id, timeout_seconds, last_seq, runner_id, started_at)
+            VALUES ('{{id}}', 'orphans', 'shell', '{"command":"sleep 1000"}', 'running', 'testadmin', 60, 2, 'crashed-replica', now());
+            INSERT INTO command_events (command_id, seq, type, data) VALUES
+                ('{{id}}', 1, 'status', '{"status":"queued"}'), ('{{id}}', 2, 'status', '{"status":"running"}');
+            SELECT 1;
+            """);
+
+        var record = await CommandsHost.WaitForFinalAsync(api, id.ToString());
+        Assert.Equal("lost", record.GetProperty("status").GetString());
+        var events = await CommandsHost.ReadStreamAsync(api, id.ToString(), lastEventId: 2);
+        Assert.Equal("3", Assert.Single(events).EventId);
+    }
+
     private static int CountProcesses(string marker) =>
         Directory.GetDirectories("/proc").Count(dir =>
         {
