@@ -59,11 +59,11 @@ public sealed class CommandLimitTests : IAsyncLifetime
         var command = await CommandsHost.StartAsync(api, "cancel-tree", "shell",
             new { command = $"sleep {marker}1 & sleep {marker}2 & wait" });
         var id = command.GetProperty("id").GetString()!;
-        await Poll.UntilAsync(() => Task.FromResult(CountProcesses(marker) == 2), "both sleeps running");
+        await Poll.UntilAsync(() => Task.FromResult(Processes.Matching("sleep " + marker) == 2), "both sleeps running");
 
         Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsync($"/api/v1/commands/{id}/cancel", null)).StatusCode);
         Assert.Equal("cancelled", (await CommandsHost.WaitForFinalAsync(api, id)).GetProperty("status").GetString());
-        await Poll.UntilAsync(() => Task.FromResult(CountProcesses(marker) == 0), "no process of the command left");
+        await Poll.UntilAsync(() => Task.FromResult(Processes.Matching("sleep " + marker) == 0), "no process of the command left");
 
         var again = await api.PostAsync($"/api/v1/commands/{id}/cancel", null);
         await again.AssertProblemAsync(HttpStatusCode.Conflict, "CONFLICT");
@@ -89,22 +89,4 @@ public sealed class CommandLimitTests : IAsyncLifetime
         var events = await CommandsHost.ReadStreamAsync(api, id.ToString(), lastEventId: 2);
         Assert.Equal("3", Assert.Single(events).EventId);
     }
-
-    private static int CountProcesses(string marker) =>
-        Directory.GetDirectories("/proc").Count(dir =>
-        {
-            try
-            {
-                var cmdline = File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ');
-                return cmdline.StartsWith("sleep " + marker, StringComparison.Ordinal);
-            }
-            catch (IOException)
-            {
-                return false;
-            }
-            catch (UnauthorizedAccessException)
-            {
-                return false;
-            }
-        });
 }

@@ -2,7 +2,9 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
+using Microsoft.Extensions.DependencyInjection;
 using Npgsql;
+using Rdev.Tests.Kubernetes;
 using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Commands;
@@ -49,7 +51,12 @@ public sealed class CommandsHost : IAsyncLifetime
     }
 
     /// <summary>A new API replica on the shared database, and a client holding the admin key.</summary>
-    public HttpClient StartApi(IDictionary<string, string?>? extra = null)
+    public HttpClient StartApi(IDictionary<string, string?>? extra = null, Action<IServiceCollection>? services = null) =>
+        StartReplica(extra, services).Client;
+
+    /// <summary>Like <see cref="StartApi"/>, also returning the replica so a test can stop it.</summary>
+    public (ApiFactory Factory, HttpClient Client) StartReplica(
+        IDictionary<string, string?>? extra = null, Action<IServiceCollection>? services = null)
     {
         var settings = new Dictionary<string, string?>(Settings);
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
@@ -57,12 +64,45 @@ public sealed class CommandsHost : IAsyncLifetime
             settings[key] = value;
         }
 
-        var factory = new ApiFactory(database.ConnectionString, settings);
+        var factory = new ApiFactory(database.ConnectionString, settings, services);
         factories.Add(factory);
         var client = factory.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
-        return client;
+        return (factory, client);
     }
+
+    /// <summary>
+    /// A kubernetes project: a pod in the fake API server whose exec runs in a local folder, published as discovery
+    /// would publish it. Returns the folder.
+    /// </summary>
+    public async Task<string> AddPodProjectAsync(string name, FakeKubeApiServer server, int maxConcurrent = 5)
+    {
+        var folder = Directory.CreateDirectory(Path.Combine(Root.FullName, name)).FullName;
+        var pod = $"claudebox-{name}-0";
+        server.CreatePod(FakeKubeApiServer.NewPod("default", pod,
+            new Dictionary<string, string> { ["rdev.orchard9.ai/project"] = "true", ["rdev.orchard9.ai/name"] = name }));
+        server.SetPodReady("default", pod, true);
+        server.SetPodWorkspace("default", pod, folder);
+        await using var connection = new NpgsqlConnection(database.ConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand("""
+            INSERT INTO projects (name, status, runtime, namespace, pod_name, container, workspace, allowed_commands,
+                                  max_concurrent_commands, runnable)
+            VALUES (@name, 'running', 'kubernetes', 'default', @pod, 'main', @workspace, '{claude,git,shell}', @max, true);
+            SELECT pg_notify('rdev_projects', @name);
+            """, connection);
+        command.Parameters.AddWithValue("name", name);
+        command.Parameters.AddWithValue("pod", pod);
+        command.Parameters.AddWithValue("workspace", folder);
+        command.Parameters.AddWithValue("max", maxConcurrent);
+        await command.ExecuteNonQueryAsync();
+        return folder;
+    }
+
+    /// <summary>Settings and services that put an API replica on the kubernetes runtime against the fake server.</summary>
+    public static (Dictionary<string, string?> Settings, Action<IServiceCollection> Services) KubernetesRuntime(FakeKubeApiServer server) =>
+        (new Dictionary<string, string?> { ["Rdev:Runtime"] = "kubernetes" },
+         services => services.AddSingleton(new k8s.KubernetesClientConfiguration { Host = server.Url }));
 
     /// <summary>Creates the project folder and publishes it as discovery would.</summary>
     public async Task<string> AddProjectAsync(string name, string[]? allowed = null, int maxConcurrent = 5)

@@ -1,0 +1,114 @@
+using System.Net;
+using System.Text.Json;
+using Rdev.Tests.Infrastructure;
+using Rdev.Tests.Kubernetes;
+
+namespace Rdev.Tests.Commands;
+
+/// <summary>The command API on the kubernetes runtime: exec into pods of the fake API server with KubernetesClient.</summary>
+public sealed class KubernetesCommandTests : IAsyncLifetime
+{
+    private readonly CommandsHost host = new();
+    private FakeKubeApiServer server = null!;
+    private HttpClient api = null!;
+
+    public async Task InitializeAsync()
+    {
+        await host.InitializeAsync();
+        server = await FakeKubeApiServer.StartAsync();
+        // Like a real cluster: a dropped exec connection does not kill the process.
+        server.KillExecProcessOnDisconnect = false;
+        var (settings, services) = CommandsHost.KubernetesRuntime(server);
+        settings["Rdev:Commands:ClaudeCommand"] = FakeClaude.Install(host.Root.FullName);
+        api = host.StartApi(settings, services);
+    }
+
+    public async Task DisposeAsync()
+    {
+        await host.DisposeAsync();
+        await server.DisposeAsync();
+    }
+
+    [Fact]
+    public async Task ClaudeRunsInThePodAndStreamsParsedEvents()
+    {
+        var workspace = await host.AddPodProjectAsync("pod-claude", server);
+        await CommandsHost.WaitForProjectAsync(api, "pod-claude");
+
+        var command = await CommandsHost.StartAsync(api, "pod-claude", "claude", new { prompt = "a `quoted` $(prompt)" });
+        var events = await CommandsHost.ReadStreamAsync(api, command.GetProperty("id").GetString()!);
+
+        Assert.Equal(5, events.Count(e => e.EventType == "claude"));
+        Assert.Equal("succeeded", JsonDocument.Parse(events[^1].Data).RootElement.GetProperty("status").GetString());
+        Assert.Equal("a `quoted` $(prompt)", await File.ReadAllTextAsync(Path.Combine(workspace, ".fake-claude-prompt")));
+        var exec = Assert.Single(server.ExecCalls, call => call.Pod == "claudebox-pod-claude-0" && call.Command.Contains("--output-format"));
+        Assert.Equal("main", exec.Container);
+        Assert.False(exec.Stdin);
+    }
+
+    [Fact]
+    public async Task GitExitCodeAndStderrComeBackFromThePod()
+    {
+        await host.AddPodProjectAsync("pod-git", server);
+        await CommandsHost.WaitForProjectAsync(api, "pod-git");
+
+        var command = await CommandsHost.StartAsync(api, "pod-git", "git", new { args = new[] { "status" } });
+        var id = command.GetProperty("id").GetString()!;
+        var record = await CommandsHost.WaitForFinalAsync(api, id);
+
+        // Not a git repository: git says so on stderr and exits 128.
+        Assert.Equal("failed", record.GetProperty("status").GetString());
+        Assert.Equal(128, record.GetProperty("exit_code").GetInt32());
+        Assert.Contains("not a git repository", await api.GetStringAsync($"/api/v1/commands/{id}/output"));
+        Assert.DoesNotContain("rdev-pgid", await api.GetStringAsync($"/api/v1/commands/{id}/output"));
+    }
+
+    [Fact]
+    public async Task CancelKillsTheProcessTreeInThePod()
+    {
+        await host.AddPodProjectAsync("pod-cancel", server);
+        await CommandsHost.WaitForProjectAsync(api, "pod-cancel");
+        var marker = Random.Shared.Next(100_000, 999_999).ToString();
+
+        var command = await CommandsHost.StartAsync(api, "pod-cancel", "shell",
+            new { command = $"sleep {marker}1 & sleep {marker}2 & wait" });
+        var id = command.GetProperty("id").GetString()!;
+        await Poll.UntilAsync(() => Task.FromResult(Processes.Matching("sleep " + marker) == 2), "both sleeps running in the pod");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsync($"/api/v1/commands/{id}/cancel", null)).StatusCode);
+        Assert.Equal("cancelled", (await CommandsHost.WaitForFinalAsync(api, id)).GetProperty("status").GetString());
+        await Poll.UntilAsync(() => Task.FromResult(Processes.Matching("sleep " + marker) == 0), "no process of the command left");
+        // The signal went through a second exec into the same pod.
+        Assert.Contains(server.ExecCalls, call => call.Pod == "claudebox-pod-cancel-0" && call.Command.Contains("kill -\"$1\" -\"$2\""));
+    }
+
+    [Fact]
+    public async Task MissingPodFailsTheCommandWithAnExplanation()
+    {
+        await host.AddPodProjectAsync("pod-gone", server);
+        await CommandsHost.WaitForProjectAsync(api, "pod-gone");
+        server.DeletePod("default", "claudebox-pod-gone-0");
+
+        var command = await CommandsHost.StartAsync(api, "pod-gone", "git", new { args = new[] { "status" } });
+        var record = await CommandsHost.WaitForFinalAsync(api, command.GetProperty("id").GetString()!);
+        Assert.Equal("failed", record.GetProperty("status").GetString());
+        Assert.False(string.IsNullOrEmpty(record.GetProperty("error").GetString()));
+    }
+}
+
+public static class Processes
+{
+    /// <summary>How many processes on this host have a command line starting with <paramref name="prefix"/>.</summary>
+    public static int Matching(string prefix) =>
+        Directory.GetDirectories("/proc").Count(dir =>
+        {
+            try
+            {
+                return File.ReadAllText(Path.Combine(dir, "cmdline")).Replace('\0', ' ').StartsWith(prefix, StringComparison.Ordinal);
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                return false;
+            }
+        });
+}
