@@ -35,6 +35,28 @@ public sealed class StreamReconnectionTests : IAsyncLifetime
         await AssertEveryLineOnceAsync(other, runner, id);
     }
 
+    [Fact]
+    public async Task StreamResumesOnAFreshReplicaAfterTheServingOneRestarts()
+    {
+        var runner = host.StartApi();
+        await host.AddProjectAsync("restart");
+        await CommandsHost.WaitForProjectAsync(runner, "restart");
+        var id = await StartNumberedLinesAsync(runner, "restart");
+
+        var (serving, servingClient) = host.StartReplica();
+        var first = await CommandsHost.ReadStreamAsync(servingClient, id, stopAfter: 5);
+        await serving.DisposeAsync();
+
+        var restarted = host.StartApi();
+        var rest = await CommandsHost.ReadStreamAsync(restarted, id, long.Parse(first[^1].EventId!));
+        var all = first.Concat(rest).ToList();
+        Assert.Equal(Enumerable.Range(1, all.Count).Select(i => i.ToString()), all.Select(e => e.EventId));
+        var lines = string.Concat(all.Where(e => e.EventType == "output")
+            .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("data").GetString()))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(Enumerable.Range(1, Lines).Select(i => $"line {i}"), lines);
+    }
+
     private static async Task<string> StartNumberedLinesAsync(HttpClient api, string project)
     {
         // Slow enough that the reconnects happen while the command is still writing.
