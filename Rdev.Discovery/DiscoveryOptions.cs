@@ -17,6 +17,9 @@ public sealed class DiscoveryOptions
     /// <summary>How long a source may be down (a watch reconnecting) before <c>/ready</c> turns unhealthy.</summary>
     public TimeSpan ReadyGracePeriod { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>How often the whole project set is written even when nothing changed, repairing rows edited by hand.</summary>
+    public TimeSpan ResyncInterval { get; set; } = TimeSpan.FromMinutes(5);
+
     public KubernetesSettings Kubernetes { get; set; } = new();
 
     public sealed class LocalSettings

@@ -7,10 +7,11 @@ using Rdev.Api.Data;
 namespace Rdev.Api.Projects;
 
 /// <summary>
-/// This replica's in-memory copy of the <c>projects</c> table. It loads every row at start-up and again whenever
-/// discovery's NOTIFY on <see cref="Channel"/> arrives (or the notification connection comes back, when changes may
-/// have been missed). Loads are coalesced, and a failed load keeps the last known state while it retries, so the API
-/// keeps answering through a discovery restart or a database hiccup.
+/// This replica's in-memory copy of the <c>projects</c> table. It loads every row at start-up; discovery's NOTIFY on
+/// <see cref="Channel"/> names the rows that changed and only those are read again. A notification without names,
+/// or the notification connection coming back (changes may have been missed), reloads everything. Reloads are
+/// coalesced, and a failed one keeps the last known state while it retries, so the API keeps answering through a
+/// discovery restart or a database hiccup.
 /// </summary>
 public sealed class ProjectRegistry(NpgsqlDataSource dataSource, PostgresNotifications notifications, ILogger<ProjectRegistry> logger)
     : BackgroundService, IHealthCheck
@@ -20,6 +21,8 @@ public sealed class ProjectRegistry(NpgsqlDataSource dataSource, PostgresNotific
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
 
     private readonly SemaphoreSlim reloadRequested = new(0, 1);
+    private readonly Lock pendingGate = new();
+    private HashSet<string>? pendingNames = [];
     private volatile Snapshot current = Snapshot.Empty;
     private IDisposable? subscription;
 
@@ -35,17 +38,17 @@ public sealed class ProjectRegistry(NpgsqlDataSource dataSource, PostgresNotific
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
         // Subscribe before the first load, so a change committed in between is not missed.
-        subscription = notifications.Subscribe(Channel, _ => RequestReload());
+        subscription = notifications.Subscribe(Channel, RequestReload);
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StartupLoadTimeout);
         try
         {
-            await LoadAsync(timeout.Token);
+            await LoadAllAsync(timeout.Token);
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             logger.LogWarning("Cannot load projects at start-up ({Message}); retrying in the background", ex.Message);
-            RequestReload();
+            RequestReload(null);
         }
 
         await base.StartAsync(cancellationToken);
@@ -65,7 +68,13 @@ public sealed class ProjectRegistry(NpgsqlDataSource dataSource, PostgresNotific
             try
             {
                 await reloadRequested.WaitAsync(stoppingToken);
-                await LoadAsync(stoppingToken);
+                HashSet<string>? names;
+                lock (pendingGate)
+                {
+                    (names, pendingNames) = (pendingNames, []);
+                }
+
+                await (names is null ? LoadAllAsync(stoppingToken) : RefreshAsync(names, stoppingToken));
                 failures = 0;
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -74,11 +83,12 @@ public sealed class ProjectRegistry(NpgsqlDataSource dataSource, PostgresNotific
             }
             catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
             {
+                // What was being refreshed is unknown now: the retry reloads everything.
+                RequestReload(null);
                 failures++;
                 var delay = TimeSpan.FromMilliseconds(Math.Min(MaxRetryDelay.TotalMilliseconds, 100 * Math.Pow(2, failures)) + Random.Shared.Next(100));
                 logger.LogWarning("Cannot reload projects ({Message}); serving the last known state, retrying in {Delay}", ex.Message, delay);
                 await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
-                RequestReload();
             }
         }
     }
@@ -88,8 +98,21 @@ public sealed class ProjectRegistry(NpgsqlDataSource dataSource, PostgresNotific
             ? HealthCheckResult.Healthy($"{current.Sorted.Length} projects, loaded at {at:O}.")
             : HealthCheckResult.Unhealthy("Projects have not been loaded from the database yet."));
 
-    private void RequestReload()
+    /// <summary>A payload of comma-separated names refreshes those rows; null, empty or <c>*</c> reloads everything.</summary>
+    private void RequestReload(string? payload)
     {
+        lock (pendingGate)
+        {
+            if (string.IsNullOrEmpty(payload) || payload == "*")
+            {
+                pendingNames = null;
+            }
+            else
+            {
+                pendingNames?.UnionWith(payload.Split(',', StringSplitOptions.RemoveEmptyEntries));
+            }
+        }
+
         try
         {
             reloadRequested.Release();
@@ -100,39 +123,67 @@ public sealed class ProjectRegistry(NpgsqlDataSource dataSource, PostgresNotific
         }
     }
 
-    private async Task LoadAsync(CancellationToken cancellationToken)
+    private async Task LoadAllAsync(CancellationToken cancellationToken) =>
+        Publish(await QueryAsync(names: null, cancellationToken));
+
+    private async Task RefreshAsync(HashSet<string> names, CancellationToken cancellationToken)
+    {
+        if (names.Count == 0)
+        {
+            return;
+        }
+
+        var rows = await QueryAsync([.. names], cancellationToken);
+        var merged = new Dictionary<string, Project>(current.ByName, StringComparer.Ordinal);
+        foreach (var name in names)
+        {
+            // A name without a row was deleted by hand; nothing in rdev deletes rows.
+            merged.Remove(name);
+        }
+        foreach (var project in rows)
+        {
+            merged[project.Name] = project;
+        }
+
+        Publish(merged.Values);
+    }
+
+    private void Publish(IEnumerable<Project> projects)
+    {
+        var sorted = projects.OrderBy(p => p.Name, StringComparer.Ordinal).ToArray();
+        current = new Snapshot(sorted, sorted.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal), DateTimeOffset.UtcNow);
+    }
+
+    private async Task<List<Project>> QueryAsync(string[]? names, CancellationToken cancellationToken)
     {
         var projects = new List<Project>();
-        await using (var command = dataSource.CreateCommand(
+        await using var command = dataSource.CreateCommand(
             """
             SELECT name, status, description, runtime, namespace, pod_name, container, workspace,
                    allowed_commands, max_concurrent_commands, runnable, updated_at
             FROM projects
-            """))
-        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+            WHERE @names::text[] IS NULL OR name = ANY(@names)
+            """);
+        command.Parameters.Add(new NpgsqlParameter<string[]?>("names", NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text) { TypedValue = names });
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
         {
-            while (await reader.ReadAsync(cancellationToken))
-            {
-                var podName = reader.IsDBNull(5) ? null : reader.GetString(5);
-                projects.Add(new Project(
-                    Name: reader.GetString(0),
-                    Status: reader.GetString(1),
-                    Description: reader.IsDBNull(2) ? null : reader.GetString(2),
-                    Runtime: reader.GetString(3),
-                    Pod: podName is null ? null : new ProjectPod(
-                        reader.IsDBNull(4) ? "" : reader.GetString(4), podName, reader.IsDBNull(6) ? "" : reader.GetString(6)),
-                    Workspace: reader.GetString(7),
-                    AllowedCommands: reader.GetFieldValue<string[]>(8),
-                    MaxConcurrentCommands: reader.GetInt32(9),
-                    Runnable: reader.GetBoolean(10),
-                    UpdatedAt: reader.GetFieldValue<DateTimeOffset>(11)));
-            }
+            var podName = reader.IsDBNull(5) ? null : reader.GetString(5);
+            projects.Add(new Project(
+                Name: reader.GetString(0),
+                Status: reader.GetString(1),
+                Description: reader.IsDBNull(2) ? null : reader.GetString(2),
+                Runtime: reader.GetString(3),
+                Pod: podName is null ? null : new ProjectPod(
+                    reader.IsDBNull(4) ? "" : reader.GetString(4), podName, reader.IsDBNull(6) ? "" : reader.GetString(6)),
+                Workspace: reader.GetString(7),
+                AllowedCommands: reader.GetFieldValue<string[]>(8),
+                MaxConcurrentCommands: reader.GetInt32(9),
+                Runnable: reader.GetBoolean(10),
+                UpdatedAt: reader.GetFieldValue<DateTimeOffset>(11)));
         }
 
-        current = new Snapshot(
-            [.. projects.OrderBy(p => p.Name, StringComparer.Ordinal)],
-            projects.ToFrozenDictionary(p => p.Name, StringComparer.Ordinal),
-            DateTimeOffset.UtcNow);
+        return projects;
     }
 
     private sealed record Snapshot(Project[] Sorted, FrozenDictionary<string, Project> ByName, DateTimeOffset? LoadedAt)

@@ -1,19 +1,21 @@
 using System.Threading.Channels;
+using Microsoft.Extensions.Options;
 using Npgsql;
 
 namespace Rdev.Discovery.Projects;
 
 /// <summary>
 /// Hands the latest desired set to <see cref="ProjectStore"/>. Sets that arrive while a write is under way collapse
-/// into the newest one; a failed write is retried with backoff (the API may not have created the table yet, or the
-/// database restarts) while newer sets keep replacing the one waiting. Unchanged sets are not written again, except
-/// every <see cref="ResyncInterval"/> to repair rows someone changed by hand.
+/// into the newest one. The first write, the one after a failure and one every <c>Rdev:ResyncInterval</c> (which
+/// repairs rows someone changed by hand) are full writes; every other write carries only what changed since the last
+/// successful one. A failed write is retried with backoff (the API may not have created the table yet, or the
+/// database restarts) while newer sets keep replacing the one waiting.
 /// </summary>
-public sealed class ProjectPublisher(ProjectStore store, DiscoveryHealth health, DiscoveryMetrics metrics, ILogger<ProjectPublisher> logger)
+public sealed class ProjectPublisher(
+    ProjectStore store, IOptions<DiscoveryOptions> options, DiscoveryHealth health, DiscoveryMetrics metrics, ILogger<ProjectPublisher> logger)
     : BackgroundService
 {
     public const string HealthSource = "publisher";
-    private static readonly TimeSpan ResyncInterval = TimeSpan.FromMinutes(5);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
     private readonly Channel<IReadOnlyList<DiscoveredProject>> pending = Channel.CreateBounded<IReadOnlyList<DiscoveredProject>>(
@@ -46,7 +48,7 @@ public sealed class ProjectPublisher(ProjectStore store, DiscoveryHealth health,
             {
                 try
                 {
-                    await WriteAsync(latest, stoppingToken);
+                    await WriteAsync(latest, resync ? null : written, stoppingToken);
                     written = latest;
                     break;
                 }
@@ -63,9 +65,23 @@ public sealed class ProjectPublisher(ProjectStore store, DiscoveryHealth health,
         }
     }
 
-    private async Task WriteAsync(IReadOnlyList<DiscoveredProject> projects, CancellationToken stoppingToken)
+    private async Task WriteAsync(IReadOnlyList<DiscoveredProject> projects, IReadOnlyList<DiscoveredProject>? written, CancellationToken stoppingToken)
     {
-        var changed = await store.WriteAsync(projects, stoppingToken);
+        IReadOnlyList<string> changed;
+        if (written is null)
+        {
+            changed = await store.WriteAllAsync(projects, stoppingToken);
+        }
+        else
+        {
+            var before = written.ToDictionary(p => p.Name, StringComparer.Ordinal);
+            var names = projects.Select(p => p.Name).ToHashSet(StringComparer.Ordinal);
+            changed = await store.WriteChangesAsync(
+                [.. projects.Where(p => !before.TryGetValue(p.Name, out var old) || !old.Equals(p))],
+                [.. before.Keys.Where(name => !names.Contains(name))],
+                stoppingToken);
+        }
+
         metrics.Published(projects);
         metrics.Event(DiscoveryEvents.Published);
         health.Report(HealthSource, live: true, $"Published {projects.Count} projects.");
@@ -88,13 +104,13 @@ public sealed class ProjectPublisher(ProjectStore store, DiscoveryHealth health,
         await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
-    /// <summary>The next queued set, or the current one again when <see cref="ResyncInterval"/> passes without any.</summary>
+    /// <summary>The next queued set, or the current one again when the resync interval passes without any.</summary>
     private async Task<(IReadOnlyList<DiscoveredProject>? Set, bool Resync)> NextAsync(IReadOnlyList<DiscoveredProject>? current, CancellationToken stoppingToken)
     {
         using var resync = CancellationTokenSource.CreateLinkedTokenSource(stoppingToken);
         if (current is not null)
         {
-            resync.CancelAfter(ResyncInterval);
+            resync.CancelAfter(options.Value.ResyncInterval);
         }
         try
         {

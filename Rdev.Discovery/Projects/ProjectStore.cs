@@ -6,9 +6,11 @@ using NpgsqlTypes;
 namespace Rdev.Discovery.Projects;
 
 /// <summary>
-/// Writes discovery's complete desired set into <c>projects</c> in one transaction: rows in the set are inserted or
-/// updated (a <c>gone</c> row that is back is revived), every other row becomes <c>gone</c>, and when anything changed
-/// a NOTIFY on <see cref="Channel"/> wakes every API replica once the transaction commits.
+/// Writes discovery's desired set into <c>projects</c> in one transaction: rows in the set are inserted or updated (a
+/// <c>gone</c> row that is back is revived) and rows that left become <c>gone</c>; when anything changed, a NOTIFY on
+/// <see cref="Channel"/> naming the changed rows wakes every API replica once the transaction commits. A full write
+/// marks every row outside the set gone; a delta write (only what changed since the last successful write) touches
+/// only the rows it names, which keeps each event's write small when there are hundreds of projects.
 /// </summary>
 public sealed class ProjectStore(NpgsqlDataSource dataSource)
 {
@@ -50,19 +52,32 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource)
         ),
         departed AS (
             UPDATE projects SET status = 'gone', runnable = false, updated_at = now()
-            WHERE status <> 'gone' AND name NOT IN (SELECT name FROM desired)
+            WHERE status <> 'gone'
+              AND ((@full AND name NOT IN (SELECT name FROM desired)) OR name = ANY(@removed))
             RETURNING name
         )
         SELECT name FROM upserted UNION ALL SELECT name FROM departed
         """;
 
-    /// <summary>Writes the set and returns the names of the rows that changed.</summary>
-    public async Task<IReadOnlyList<string>> WriteAsync(IReadOnlyList<DiscoveredProject> projects, CancellationToken cancellationToken)
+    /// <summary>Writes the complete set and returns the names of the rows that changed.</summary>
+    public Task<IReadOnlyList<string>> WriteAllAsync(IReadOnlyList<DiscoveredProject> projects, CancellationToken cancellationToken) =>
+        WriteAsync(projects, removed: [], full: true, cancellationToken);
+
+    /// <summary>Writes only <paramref name="upserts"/> and marks <paramref name="removed"/> gone; returns the names that changed.</summary>
+    public Task<IReadOnlyList<string>> WriteChangesAsync(
+        IReadOnlyList<DiscoveredProject> upserts, IReadOnlyList<string> removed, CancellationToken cancellationToken) =>
+        WriteAsync(upserts, removed, full: false, cancellationToken);
+
+    private async Task<IReadOnlyList<string>> WriteAsync(
+        IReadOnlyList<DiscoveredProject> projects, IReadOnlyList<string> removed, bool full, CancellationToken cancellationToken)
     {
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_xact_lock({WriterLockKey})", connection, transaction))
+        // The rows are derived from the cluster and rewritten after any loss, so a commit need not wait for the WAL
+        // flush; NOTIFY is still delivered only after the commit.
+        await using (var take = new NpgsqlCommand(
+            $"SET LOCAL synchronous_commit = off; SELECT pg_advisory_xact_lock({WriterLockKey})", connection, transaction))
         {
             await take.ExecuteNonQueryAsync(cancellationToken);
         }
@@ -71,6 +86,8 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource)
         await using (var upsert = new NpgsqlCommand(UpsertSql, connection, transaction))
         {
             upsert.Parameters.Add(new NpgsqlParameter("projects", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(projects, Json) });
+            upsert.Parameters.AddWithValue("full", full);
+            upsert.Parameters.AddWithValue("removed", removed.ToArray());
             await using var reader = await upsert.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
