@@ -55,8 +55,9 @@ public sealed class CommandsHost : IAsyncLifetime
         StartReplica(extra, services).Client;
 
     /// <summary>Like <see cref="StartApi"/>, also returning the replica so a test can stop it.</summary>
+    /// <paramref name="realHttp"/> serves it with Kestrel on a loopback port instead of the in-memory test server.
     public (ApiFactory Factory, HttpClient Client) StartReplica(
-        IDictionary<string, string?>? extra = null, Action<IServiceCollection>? services = null)
+        IDictionary<string, string?>? extra = null, Action<IServiceCollection>? services = null, bool realHttp = false)
     {
         var settings = new Dictionary<string, string?>(Settings);
         foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
@@ -66,6 +67,11 @@ public sealed class CommandsHost : IAsyncLifetime
 
         var factory = new ApiFactory(database.ConnectionString, settings, services);
         factories.Add(factory);
+        if (realHttp)
+        {
+            factory.UseKestrel(0);
+        }
+
         var client = factory.CreateClient();
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         return (factory, client);
