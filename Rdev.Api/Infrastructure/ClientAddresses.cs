@@ -11,27 +11,39 @@ namespace Rdev.Api.Infrastructure;
 /// </summary>
 public static class ClientAddresses
 {
-    public static IServiceCollection AddClientAddresses(this IServiceCollection services, IConfiguration configuration)
+    /// <remarks>
+    /// Configuration is read when the options are built, not at registration, so settings added by a host builder
+    /// after <c>Program</c> runs (tests, for one) count too; <c>ValidateOnStart</c> still fails start-up on a typo.
+    /// </remarks>
+    public static IServiceCollection AddClientAddresses(this IServiceCollection services)
     {
-        // A list (Rdev__TrustedProxies__0=...) or one comma-separated value (Rdev__TrustedProxies=a,b).
-        var section = configuration.GetSection($"{RdevOptions.SectionName}:{nameof(RdevOptions.TrustedProxies)}");
-        var trusted = section.Value is { } single
-            ? single.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            : section.Get<string[]>() ?? [];
-        var networks = trusted.Select(ParseTrustedProxy).ToList();
-        return services.Configure<ForwardedHeadersOptions>(options =>
-        {
-            options.ForwardedHeaders = ForwardedHeaders.XForwardedFor;
-            // The defaults trust loopback; rdev trusts nothing it was not told to.
-            options.KnownProxies.Clear();
-            options.KnownIPNetworks.Clear();
-            foreach (var network in networks)
+        services.AddOptions<ForwardedHeadersOptions>()
+            .Configure<IConfiguration>((options, configuration) =>
             {
-                options.KnownIPNetworks.Add(network);
-            }
+                // A list (Rdev__TrustedProxies__0=...) or one comma-separated value (Rdev__TrustedProxies=a,b).
+                var section = configuration.GetSection($"{RdevOptions.SectionName}:{nameof(RdevOptions.TrustedProxies)}");
+                var trusted = section.GetChildren().Any()
+                    ? section.Get<string[]>() ?? []
+                    : (section.Value ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+                var networks = trusted.Select(ParseTrustedProxy).ToList();
 
-            options.ForwardLimit = null;
-        });
+                // With both lists empty the middleware would believe every peer, so no trusted proxy means no forwarding.
+                options.ForwardedHeaders = networks.Count == 0 ? ForwardedHeaders.None : ForwardedHeaders.XForwardedFor;
+                // The defaults trust loopback; rdev trusts nothing it was not told to.
+                options.KnownProxies.Clear();
+                options.KnownIPNetworks.Clear();
+#pragma warning disable ASPDEPR005 // The obsolete list still holds the loopback default and is still consulted.
+                options.KnownNetworks.Clear();
+#pragma warning restore ASPDEPR005
+                foreach (var network in networks)
+                {
+                    options.KnownIPNetworks.Add(network);
+                }
+
+                options.ForwardLimit = null;
+            })
+            .ValidateOnStart();
+        return services;
     }
 
     private static IPNetwork ParseTrustedProxy(string value)

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using FluentValidation;
 
@@ -46,24 +47,29 @@ public sealed partial class CreateKeyValidator : AbstractValidator<CreateKeyRequ
     public static bool TryParseNetwork(string? value, out IPNetwork network)
     {
         network = default;
-        // IPAddress.Parse also takes legacy forms such as "10" or "10.1"; only dotted quads are meant here.
-        if (string.IsNullOrWhiteSpace(value) || value.Length > 64 || (!value.Contains(':') && !DottedQuad().IsMatch(value)))
+        // IPAddress.Parse also takes legacy forms such as "10" or "10.1", and zone ids; neither is meant here.
+        if (string.IsNullOrWhiteSpace(value) || value.Length > 64 || value.Contains('%')
+            || (!value.Contains(':') && !DottedQuad().IsMatch(value)))
         {
             return false;
         }
 
-        if (value.Contains('/'))
-        {
-            return IPNetwork.TryParse(value, out network);
-        }
-
-        if (!IPAddress.TryParse(value, out var address) || address.ScopeId != 0)
+        var slash = value.IndexOf('/');
+        if (!IPAddress.TryParse(slash < 0 ? value : value[..slash], out var address))
         {
             return false;
         }
 
-        network = new IPNetwork(address, address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128);
-        return true;
+        var maxPrefix = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128;
+        var prefix = maxPrefix;
+        if (slash >= 0 && (!int.TryParse(value.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > maxPrefix))
+        {
+            return false;
+        }
+
+        // .NET would silently clear host bits; like Postgres's cidr, treat 10.0.0.1/8 as the mistake it usually is.
+        network = new IPNetwork(address, prefix);
+        return network.BaseAddress.Equals(address);
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")]

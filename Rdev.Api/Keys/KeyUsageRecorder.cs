@@ -70,7 +70,7 @@ public sealed class KeyUsageRecorder(ApiKeyStore store, TimeProvider time, ILogg
         {
             await store.RecordUsageAsync(ids, times, ct);
         }
-        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException)
+        catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException or ObjectDisposedException)
         {
             // Usage times are informational; losing one batch during an outage is acceptable.
             logger.LogWarning("Could not record key usage for {Count} keys: {Message}", ids.Count, ex.Message);

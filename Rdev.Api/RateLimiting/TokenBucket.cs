@@ -23,6 +23,7 @@ public sealed class TokenBucket : RateLimiter
     private readonly long capacity;
     private long level;
     private long updatedAt;
+    private long? fullSince;
     private long successful;
     private long failed;
 
@@ -33,6 +34,7 @@ public sealed class TokenBucket : RateLimiter
         capacity = settings.Limit * unitsPerPermit;
         level = capacity;
         updatedAt = settings.Time.GetTimestamp();
+        fullSince = updatedAt;
     }
 
     /// <summary>How long the bucket has been full; the partitioned limiter drops buckets idle for a while.</summary>
@@ -42,9 +44,8 @@ public sealed class TokenBucket : RateLimiter
         {
             lock (gate)
             {
-                var fullAt = updatedAt + TicksUntil(capacity);
-                var now = settings.Time.GetTimestamp();
-                return now >= fullAt ? settings.Time.GetElapsedTime(fullAt, now) : null;
+                Refill();
+                return fullSince is { } since ? settings.Time.GetElapsedTime(since, updatedAt) : null;
             }
         }
     }
@@ -74,6 +75,11 @@ public sealed class TokenBucket : RateLimiter
             if (level >= needed)
             {
                 level -= permitCount * unitsPerPermit;
+                if (permitCount > 0)
+                {
+                    fullSince = null;
+                }
+
                 successful++;
                 return new BucketLease(true, settings.Limit, (int)(level / unitsPerPermit), SecondsUntil(capacity), null);
             }
@@ -96,9 +102,20 @@ public sealed class TokenBucket : RateLimiter
             return;
         }
 
-        // Long idle spells would overflow the multiplication; anything past "full" is full anyway.
-        var added = elapsed > capacity / settings.PermitsPerMinute ? capacity : elapsed * settings.PermitsPerMinute;
-        level = Math.Min(capacity, level + added);
+        if (level < capacity)
+        {
+            var untilFull = TicksUntil(capacity);
+            if (elapsed >= untilFull)
+            {
+                fullSince = updatedAt + untilFull;
+                level = capacity;
+            }
+            else
+            {
+                level += elapsed * settings.PermitsPerMinute;
+            }
+        }
+
         updatedAt = now;
     }
 
