@@ -18,6 +18,7 @@ public static class Extensions
     public const string HealthEndpointPath = "/health";
     public const string AlivenessEndpointPath = "/alive";
     public const string ReadinessEndpointPath = "/ready";
+    public const string MetricsEndpointPath = "/metrics";
 
     // Tag used by checks that only /ready runs (database, runtime, watch freshness).
     public const string ReadyTag = "ready";
@@ -53,14 +54,15 @@ public static class Extensions
                 metrics.AddAspNetCoreInstrumentation()
                     .AddHttpClientInstrumentation()
                     .AddRuntimeInstrumentation()
-                    .AddMeter("Rdev.*");
+                    .AddMeter("Rdev.*")
+                    .AddPrometheusExporter();
             })
             .WithTracing(tracing =>
             {
                 tracing.AddSource(builder.Environment.ApplicationName)
                     .AddSource("Rdev.*")
                     .AddAspNetCoreInstrumentation(options =>
-                        // Probes would drown every real trace.
+                        // Probes and scrapes would drown every real trace.
                         options.Filter = context => !IsProbePath(context.Request.Path))
                     .AddHttpClientInstrumentation();
             });
@@ -73,7 +75,8 @@ public static class Extensions
     private static bool IsProbePath(PathString path) =>
         path.StartsWithSegments(HealthEndpointPath)
         || path.StartsWithSegments(AlivenessEndpointPath)
-        || path.StartsWithSegments(ReadinessEndpointPath);
+        || path.StartsWithSegments(ReadinessEndpointPath)
+        || path.StartsWithSegments(MetricsEndpointPath);
 
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
@@ -108,6 +111,9 @@ public static class Extensions
         {
             Predicate = r => r.Tags.Contains("live")
         });
+
+        // Prometheus text format. Anonymous like the probes; in Kubernetes a NetworkPolicy limits who can reach it.
+        app.MapPrometheusScrapingEndpoint(MetricsEndpointPath).AllowAnonymous();
 
         return app;
     }

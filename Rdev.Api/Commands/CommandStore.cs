@@ -6,6 +6,9 @@ using Rdev.Api.Audit;
 
 namespace Rdev.Api.Commands;
 
+/// <summary>Which replica started a command, and its process group there.</summary>
+public sealed record RunnerStart(string RunnerId, string Handle);
+
 /// <summary>Commands and their events in Postgres: the durable record every replica reads from.</summary>
 public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
 {
@@ -80,20 +83,12 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
         return rows.Select(row => row.ToRecord()).ToList();
     }
 
-    public async Task MarkRunningAsync(Guid id, string runnerId, string handle, long seq, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE commands SET status = 'running', started_at = now(), runner_id = @runnerId, process_handle = @handle,
-                last_seq = @seq
-            WHERE id = @id;
-            INSERT INTO command_events (command_id, seq, type, data) VALUES (@id, @seq, 'status', @data);
-            SELECT pg_notify('rdev_command_events', @id::text);
-            """, new { id, runnerId, handle, seq, data = EventData.Status(CommandStatuses.Running, null) }, cancellationToken: ct));
-    }
-
-    /// <summary>Appends a batch of events in one round trip and moves the command's counters with them.</summary>
-    public async Task AppendEventsAsync(Guid id, IReadOnlyList<CommandEvent> events, long outputBytes, bool truncated, CancellationToken ct)
+    /// <summary>
+    /// Appends a batch of events in one round trip and moves the command's counters with them. With
+    /// <paramref name="started"/> the batch also marks the command running (its first batch starts with that status).
+    /// </summary>
+    public async Task AppendEventsAsync(
+        Guid id, IReadOnlyList<CommandEvent> events, long outputBytes, bool truncated, RunnerStart? started, CancellationToken ct)
     {
         if (events.Count == 0)
         {
@@ -101,6 +96,15 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
         }
 
         await using var batch = dataSource.CreateBatch();
+        if (started is not null)
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(
+                "UPDATE commands SET status = 'running', started_at = now(), runner_id = $2, process_handle = $3 WHERE id = $1")
+            {
+                Parameters = { new() { Value = id }, new() { Value = started.RunnerId }, new() { Value = started.Handle } },
+            });
+        }
+
         batch.BatchCommands.Add(new NpgsqlBatchCommand("""
             INSERT INTO command_events (command_id, seq, type, data)
             SELECT $1, seq, type, data FROM unnest($2::bigint[], $3::text[], $4::text[]) AS e(seq, type, data)

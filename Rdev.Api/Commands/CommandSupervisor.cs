@@ -20,6 +20,7 @@ public sealed class CommandSupervisor(
     IOptions<CommandOptions> options,
     ILogger<CommandSupervisor> logger) : BackgroundService
 {
+    private static readonly ActivitySource Source = new(CommandMetrics.MeterName);
     private readonly ConcurrentDictionary<Guid, Execution> running = new();
     private readonly CancellationTokenSource shutdown = new();
     private IDisposable? cancelSubscription;
@@ -96,6 +97,9 @@ public sealed class CommandSupervisor(
     {
         var command = execution.Command;
         var settings = options.Value;
+        // A child of the request that created the command; spans of the exec and of Postgres nest under it.
+        using var activity = Source.StartActivity($"command {command.Kind}", ActivityKind.Internal);
+        activity?.SetTag("project", command.Project).SetTag("command.kind", command.Kind).SetTag("command.id", command.Id.ToString());
         var processor = new OutputProcessor(command.Kind == CommandKinds.Claude, settings.MaxOutputBytes);
         var clock = Stopwatch.StartNew();
         long seq = 1;
@@ -120,14 +124,15 @@ public sealed class CommandSupervisor(
 
             await using (process)
             {
-                await store.MarkRunningAsync(command.Id, RunnerId, process.Handle, ++seq, shutdown.Token);
                 metrics.Started(command.Project, command.Kind);
                 wasRunning = true;
                 execution.Attach(process, TimeSpan.FromSeconds(settings.CancelGraceSeconds), logger);
                 execution.StopAfter(TimeSpan.FromSeconds(command.TimeoutSeconds));
 
                 var output = Channel.CreateBounded<(string Type, string Data)>(new BoundedChannelOptions(256) { SingleReader = true });
-                var writer = WriteEventsAsync(command.Id, output.Reader, processor, () => ++seq);
+                // The running status goes first through the same ordered writer as the output, in its first batch.
+                await output.Writer.WriteAsync((EventTypes.Status, EventData.Status(CommandStatuses.Running, null)));
+                var writer = WriteEventsAsync(command.Id, output.Reader, processor, new RunnerStart(RunnerId, process.Handle), () => ++seq);
                 var pump = PumpAsync(process, processor, output.Writer, execution.OutputDrained.Token);
 
                 exitCode = await process.WaitForExitAsync(CancellationToken.None);
@@ -163,6 +168,11 @@ public sealed class CommandSupervisor(
             await store.FinishAsync(command.Id, ++seq, finalStatus, code, message, processor.OutputBytes, processor.Truncated,
                 processor.Claude, CancellationToken.None);
             metrics.Finished(command.Project, command.Kind, finalStatus, clock.Elapsed, wasRunning);
+            activity?.SetTag("command.status", finalStatus).SetTag("command.exit_code", code);
+            if (finalStatus is not CommandStatuses.Succeeded)
+            {
+                activity?.SetStatus(ActivityStatusCode.Error, finalStatus);
+            }
         }
     }
 
@@ -198,8 +208,9 @@ public sealed class CommandSupervisor(
 
     // Batches form by themselves: whatever arrived while the previous batch was being written goes in the next one.
     private async Task WriteEventsAsync(
-        Guid id, ChannelReader<(string Type, string Data)> output, OutputProcessor processor, Func<long> nextSeq)
+        Guid id, ChannelReader<(string Type, string Data)> output, OutputProcessor processor, RunnerStart start, Func<long> nextSeq)
     {
+        RunnerStart? pendingStart = start;
         const int maxBatchChars = 1024 * 1024;
         var batch = new List<CommandEvent>();
         while (await output.WaitToReadAsync())
@@ -211,7 +222,8 @@ public sealed class CommandSupervisor(
                 chars += e.Data.Length;
             }
 
-            await store.AppendEventsAsync(id, batch, processor.OutputBytes, processor.Truncated, CancellationToken.None);
+            await store.AppendEventsAsync(id, batch, processor.OutputBytes, processor.Truncated, pendingStart, CancellationToken.None);
+            pendingStart = null;
             batch.Clear();
         }
     }

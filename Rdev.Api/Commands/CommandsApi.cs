@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Security.Claims;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
@@ -142,8 +143,16 @@ public static class CommandsApi
         return TypedResults.Accepted($"/api/v1/commands/{id}", command);
     }
 
-    private static async Task<CommandRecord?> FindAsync(Guid id, ClaimsPrincipal user, CommandServices services, CancellationToken ct) =>
-        await services.Store.GetAsync(id, ct) is { } command && user.CanAccessProject(command.Project) ? command : null;
+    private static async Task<CommandRecord?> FindAsync(Guid id, ClaimsPrincipal user, CommandServices services, CancellationToken ct)
+    {
+        if (await services.Store.GetAsync(id, ct) is not { } command || !user.CanAccessProject(command.Project))
+        {
+            return null;
+        }
+
+        Activity.Current?.SetTag("project", command.Project).SetTag("command.kind", command.Kind).SetTag("command.id", id.ToString());
+        return command;
+    }
 
     private static async Task<Results<Accepted<CommandRecord>, ProblemHttpResult>> StartAsync(
         string name, string kind, object request, IReadOnlyList<string> argv, int? timeoutSeconds, ClaimsPrincipal user,
@@ -186,6 +195,7 @@ public static class CommandsApi
             return CommandProblems.LimitReached(name, project.MaxConcurrentCommands);
         }
 
+        Activity.Current?.SetTag("project", name).SetTag("command.kind", kind).SetTag("command.id", command.Id.ToString());
         var target = new RunTarget(name, project.Workspace, project.Pod?.Namespace, project.Pod?.Name, project.Pod?.Container);
         services.Supervisor.Launch(command, target, argv);
         return TypedResults.Accepted($"/api/v1/commands/{command.Id}", command);

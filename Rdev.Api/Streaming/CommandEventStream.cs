@@ -20,7 +20,8 @@ namespace Rdev.Api.Streaming;
 /// </remarks>
 public sealed class CommandEventStream(Guid commandId, long afterSeq) : IResult
 {
-    private const int PageSize = 500;
+    // Output events hold up to 64 KiB each: a page stays a few MiB per stream.
+    private const int PageSize = 64;
 
     public async Task ExecuteAsync(HttpContext context)
     {
