@@ -5,9 +5,9 @@ using Rdev.Discovery.Projects;
 namespace Rdev.Discovery.Kubernetes;
 
 /// <summary>
-/// What the two watches currently know (labeled pods, the settings ConfigMap). After every change the project set is
-/// recomputed and handed to the publisher, but only once both watches have listed: a set built from pods alone would
-/// briefly drop the settings of every project.
+/// What the two watches currently know (labeled pods, the settings ConfigMap). Every change asks the publisher for a
+/// write, which computes the project set from the state as it is then, but only once both watches have listed: a set
+/// built from pods alone would briefly drop the settings of every project.
 /// </summary>
 public sealed class ClusterState(string ns, ProjectPublisher publisher, IssueReporter issues)
 {
@@ -31,9 +31,17 @@ public sealed class ClusterState(string ns, ProjectPublisher publisher, IssueRep
                 return;
             }
 
+            publisher.Publish(Compute);
+        }
+    }
+
+    private IEnumerable<DiscoveredProject> Compute()
+    {
+        lock (gate)
+        {
             var (projects, found) = ClusterProjects.Merge(ns, pods.Values, settings);
             issues.Report(found);
-            publisher.Publish(projects);
+            return projects;
         }
     }
 

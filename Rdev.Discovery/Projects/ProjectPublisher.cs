@@ -18,12 +18,17 @@ public sealed class ProjectPublisher(
     public const string HealthSource = "publisher";
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
 
-    private readonly Channel<IReadOnlyList<DiscoveredProject>> pending = Channel.CreateBounded<IReadOnlyList<DiscoveredProject>>(
+    private readonly Channel<Func<IEnumerable<DiscoveredProject>>> pending = Channel.CreateBounded<Func<IEnumerable<DiscoveredProject>>>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
 
     /// <summary>Queues the complete desired set; only the newest queued set is written.</summary>
-    public void Publish(IEnumerable<DiscoveredProject> projects) =>
-        pending.Writer.TryWrite([.. projects.OrderBy(p => p.Name, StringComparer.Ordinal)]);
+    public void Publish(IReadOnlyList<DiscoveredProject> projects) => pending.Writer.TryWrite(() => projects);
+
+    /// <summary>
+    /// Queues a computation of the complete desired set, run only when the publisher is ready to write: a burst of
+    /// watch events then costs one computation per write instead of one per event.
+    /// </summary>
+    public void Publish(Func<IEnumerable<DiscoveredProject>> compute) => pending.Writer.TryWrite(compute);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -58,7 +63,7 @@ public sealed class ProjectPublisher(
                     await BackOffAsync(ex, failures, stoppingToken);
                     if (pending.Reader.TryRead(out var newer))
                     {
-                        latest = newer;
+                        latest = [.. newer().OrderBy(p => p.Name, StringComparer.Ordinal)];
                     }
                 }
             }
@@ -114,7 +119,8 @@ public sealed class ProjectPublisher(
         }
         try
         {
-            return (await pending.Reader.ReadAsync(resync.Token), false);
+            var compute = await pending.Reader.ReadAsync(resync.Token);
+            return ([.. compute().OrderBy(p => p.Name, StringComparer.Ordinal)], false);
         }
         catch (OperationCanceledException) when (!stoppingToken.IsCancellationRequested)
         {

@@ -1,4 +1,3 @@
-using System.Text;
 using System.Text.Json;
 using Npgsql;
 using NpgsqlTypes;
@@ -55,8 +54,15 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource)
             WHERE status <> 'gone'
               AND ((@full AND name NOT IN (SELECT name FROM desired)) OR name = ANY(@removed))
             RETURNING name
+        ),
+        changed AS (
+            SELECT string_agg(name, ',' ORDER BY name) AS names FROM (SELECT name FROM upserted UNION ALL SELECT name FROM departed) c
         )
-        SELECT name FROM upserted UNION ALL SELECT name FROM departed
+        -- NOTIFY is delivered by Postgres when the transaction commits, never before.
+        SELECT names, CASE WHEN names IS NOT NULL
+                           THEN pg_notify(@channel, CASE WHEN octet_length(names) <= @max_payload THEN names ELSE '*' END)
+                      END
+        FROM changed
         """;
 
     /// <summary>Writes the complete set and returns the names of the rows that changed.</summary>
@@ -74,43 +80,45 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource)
         await using var connection = await dataSource.OpenConnectionAsync(cancellationToken);
         await using var transaction = await connection.BeginTransactionAsync(cancellationToken);
 
-        // The rows are derived from the cluster and rewritten after any loss, so a commit need not wait for the WAL
-        // flush; NOTIFY is still delivered only after the commit.
-        await using (var take = new NpgsqlCommand(
-            $"SET LOCAL synchronous_commit = off; SELECT pg_advisory_xact_lock({WriterLockKey})", connection, transaction))
+        // One round trip for all three, plus the commit. The rows are derived from the cluster and rewritten after any
+        // loss, so the commit need not wait for the WAL flush.
+        await using var batch = new NpgsqlBatch(connection, transaction)
         {
-            await take.ExecuteNonQueryAsync(cancellationToken);
-        }
-
-        var changed = new List<string>();
-        await using (var upsert = new NpgsqlCommand(UpsertSql, connection, transaction))
-        {
-            upsert.Parameters.Add(new NpgsqlParameter("projects", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(projects, Json) });
-            upsert.Parameters.AddWithValue("full", full);
-            upsert.Parameters.AddWithValue("removed", removed.ToArray());
-            await using var reader = await upsert.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken))
+            BatchCommands =
             {
-                changed.Add(reader.GetString(0));
-            }
-        }
+                new NpgsqlBatchCommand("SET LOCAL synchronous_commit = off"),
+                new NpgsqlBatchCommand($"SELECT pg_advisory_xact_lock({WriterLockKey})"),
+                new NpgsqlBatchCommand(UpsertSql)
+                {
+                    Parameters =
+                    {
+                        new NpgsqlParameter("projects", NpgsqlDbType.Jsonb) { Value = JsonSerializer.Serialize(projects, Json) },
+                        new NpgsqlParameter("full", full),
+                        new NpgsqlParameter("removed", removed.ToArray()),
+                        new NpgsqlParameter("channel", Channel),
+                        new NpgsqlParameter("max_payload", MaxPayloadBytes),
+                    },
+                },
+            },
+        };
 
-        if (changed.Count > 0)
+        string? names = null;
+        await using (var reader = await batch.ExecuteReaderAsync(cancellationToken))
         {
-            // Delivered by Postgres when the transaction commits, never before.
-            await using var notify = new NpgsqlCommand("SELECT pg_notify(@channel, @payload)", connection, transaction);
-            notify.Parameters.AddWithValue("channel", Channel);
-            notify.Parameters.AddWithValue("payload", Payload(changed));
-            await notify.ExecuteNonQueryAsync(cancellationToken);
+            do
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    if (reader.FieldCount == 2 && !reader.IsDBNull(0))
+                    {
+                        names = reader.GetString(0);
+                    }
+                }
+            }
+            while (await reader.NextResultAsync(cancellationToken));
         }
 
         await transaction.CommitAsync(cancellationToken);
-        return changed;
-    }
-
-    private static string Payload(IReadOnlyList<string> changed)
-    {
-        var joined = string.Join(',', changed);
-        return Encoding.UTF8.GetByteCount(joined) <= MaxPayloadBytes ? joined : "*";
+        return names is null ? [] : names.Split(',');
     }
 }
