@@ -22,14 +22,17 @@ public static class KeysApi
         keys.MapPost("/", CreateKey)
             .WithValidation<CreateKeyRequest>()
             .WithMetadata(new RequestSizeLimitAttribute(MaxBodyBytes))
+            .WithExamples(KeysOpenApi.CreateRequest, "201", KeysOpenApi.Created)
             .WithName("CreateKey")
             .WithSummary("Create a key")
             .WithDescription("Returns the key record plus `key`, the full secret string. It is shown only in this response.");
         keys.MapGet("/", ListKeys)
+            .WithExamples(null, "200", KeysOpenApi.Page)
             .WithName("ListKeys")
             .WithSummary("List keys, newest first")
             .WithDescription("Revoked and expired keys are included. Pass `next_cursor` as `cursor` for the next page.");
         keys.MapGet("/{id}", GetKey)
+            .WithExamples(null, "200", KeysOpenApi.Shown)
             .WithName("GetKey")
             .WithSummary("Show a key")
             .ProducesProblem(StatusCodes.Status404NotFound);

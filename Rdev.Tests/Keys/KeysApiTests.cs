@@ -194,6 +194,11 @@ public sealed class KeysApiTests(PostgresDatabase database) : IClassFixture<Post
         }
 
         Assert.True(operations >= 4);
+        var create = document.GetProperty("paths").GetProperty("/api/v1/keys").GetProperty("post");
+        Assert.Equal("ci pipeline", create.GetProperty("requestBody").GetProperty("content").GetProperty("application/json")
+            .GetProperty("example").GetProperty("name").GetString());
+        Assert.StartsWith("rdev_", create.GetProperty("responses").GetProperty("201").GetProperty("content").GetProperty("application/json")
+            .GetProperty("example").GetProperty("key").GetString());
         Assert.Contains("`admin`", document.GetProperty("paths").GetProperty("/api/v1/keys").GetProperty("post").GetProperty("description").GetString());
         Assert.False(document.GetProperty("paths").TryGetProperty("/health", out var health) && health.TryGetProperty("get", out var get) && get.TryGetProperty("security", out _));
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics.Metrics;
 using System.Net;
 using Microsoft.Extensions.Time.Testing;
 using Rdev.Api.Keys;
@@ -24,6 +25,27 @@ public sealed class RateLimitTests(PostgresDatabase database) : IClassFixture<Po
         var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
         await using var factory = KeysHost.Create(database, Limits(perKey: 100, anonymous: 1000), time);
         var key = await factory.AdminClient().CreateKeyAsync("burst", [Scopes.ProjectsRead]);
+        var limitedByKey = 0L;
+        using var listener = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument is { Name: "rdev_rate_limited_total", Meter.Name: KeyMetrics.MeterName })
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        // Other test classes run in parallel and may be limited too; count only this host's.
+        var meters = factory.Services.GetService(typeof(IMeterFactory));
+        listener.SetMeasurementEventCallback<long>((instrument, value, tags, _) =>
+        {
+            if (ReferenceEquals(instrument.Meter.Scope, meters) && tags.ToArray().Any(t => t is { Key: "limiter", Value: "key" }))
+            {
+                Interlocked.Add(ref limitedByKey, value);
+            }
+        });
+        listener.Start();
         var client = factory.ClientWithKey(key.Key);
 
         for (var i = 1; i <= 100; i++)
@@ -60,6 +82,7 @@ public sealed class RateLimitTests(PostgresDatabase database) : IClassFixture<Po
         }
 
         Assert.Equal(HttpStatusCode.TooManyRequests, (await client.GetAsync("/api/v1/projects")).StatusCode);
+        Assert.Equal(4, Interlocked.Read(ref limitedByKey));
     }
 
     [Fact]
