@@ -2,6 +2,7 @@ using System.Security.Claims;
 using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
+using Npgsql;
 using Rdev.Api.Audit;
 
 namespace Rdev.Api.Keys;
@@ -46,7 +47,19 @@ public sealed class ApiKeyAuthenticationHandler(
 
     private async Task<AuthenticateResult> LoadAndCheckAsync(ReadOnlyMemory<char> presented, Range id, Range secret)
     {
-        var key = await cache.LoadAsync(presented[id].ToString(), Context.RequestAborted);
+        ApiKey? key;
+        try
+        {
+            key = await cache.LoadAsync(presented[id].ToString(), Context.RequestAborted);
+        }
+        catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
+        {
+            // Not the client's fault: answering 401 would tell it to throw away a good key.
+            Logger.LogWarning("Cannot check an API key, the key store is unreachable: {Message}", ex.Message);
+            Context.Features.Set(KeyStoreUnavailable.Instance);
+            return AuthenticateResult.NoResult();
+        }
+
         return key is null ? Fail(AuthFailureReason.UnknownKey) : Check(key, presented.Span[secret]);
     }
 
@@ -95,6 +108,13 @@ public sealed class ApiKeyAuthenticationHandler(
     /// <summary>The whole 401 answer: the same for a missing, malformed, unknown, wrong, revoked or expired key.</summary>
     protected override Task HandleChallengeAsync(AuthenticationProperties properties)
     {
+        if (Context.Features.Get<KeyStoreUnavailable>() is not null)
+        {
+            Response.Headers.RetryAfter = "5";
+            return Context.WriteProblemAsync(StatusCodes.Status503ServiceUnavailable, "Service Unavailable",
+                "The API key cannot be checked right now because the key store is unreachable; retry shortly.");
+        }
+
         Response.Headers.WWWAuthenticate = "Bearer";
         return Context.WriteProblemAsync(StatusCodes.Status401Unauthorized, "Unauthorized", UnauthorizedDetail);
     }
@@ -123,6 +143,12 @@ public sealed class ApiKeyAuthenticationHandler(
         key = ReadOnlyMemory<char>.Empty;
         return authorization.Count > 1 || apiKey.Count > 1;
     }
+}
+
+/// <summary>Marks a request whose key could not be looked up (database unreachable): answered 503, not 401.</summary>
+public sealed class KeyStoreUnavailable
+{
+    public static readonly KeyStoreUnavailable Instance = new();
 }
 
 /// <summary>Why authentication failed; a metric label and an audit detail, never part of the HTTP answer.</summary>
