@@ -38,6 +38,8 @@ public static class CommandsRegistration
             builder.Services.AddSingleton<ICommandRunner, LocalCommandRunner>();
         }
 
+        builder.Services.AddHealthChecks()
+            .AddCheck<RuntimeHealthCheck>("runtime", tags: [Microsoft.Extensions.Hosting.Extensions.ReadyTag]);
         return builder;
     }
 }

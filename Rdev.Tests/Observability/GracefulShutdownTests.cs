@@ -1,0 +1,119 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.ServerSentEvents;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using Rdev.Tests.Commands;
+using Rdev.Tests.Infrastructure;
+
+namespace Rdev.Tests.Observability;
+
+/// <summary>A real API process receives SIGTERM while a client streams a command it runs.</summary>
+public sealed class GracefulShutdownTests : IAsyncLifetime
+{
+    private readonly CommandsHost host = new();
+
+    public Task InitializeAsync() => host.InitializeAsync();
+
+    public Task DisposeAsync() => host.DisposeAsync();
+
+    [Fact]
+    public async Task SigtermTellsStreamsToReconnectKeepsEveryStoredEventAndAnotherReplicaFinishesTheStream()
+    {
+        var other = host.StartApi(); // also migrates the database
+        await host.AddProjectAsync("rollout");
+        await CommandsHost.WaitForProjectAsync(other, "rollout");
+
+        var port = FreePort();
+        using var api = StartApiProcess(port);
+        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", CommandsHost.AdminKey);
+        await Poll.UntilAsync(async () =>
+        {
+            try
+            {
+                return (await client.GetAsync("/api/v1/projects/rollout")).StatusCode == HttpStatusCode.OK;
+            }
+            catch (HttpRequestException)
+            {
+                return false;
+            }
+        }, "the API process serving", TimeSpan.FromSeconds(60));
+
+        var command = await CommandsHost.StartAsync(client, "rollout", "shell",
+            new { command = "i=1; while [ $i -le 600 ]; do echo \"line $i\"; sleep 0.01; i=$((i+1)); done" });
+        var id = command.GetProperty("id").GetString()!;
+
+        using var response = await client.GetAsync($"/api/v1/commands/{id}/stream", HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var parser = SseParser.Create(body);
+        var events = new List<SseItem<string>>();
+        var signalled = false;
+        await foreach (var item in parser.EnumerateAsync().WithCancellation(new CancellationTokenSource(TimeSpan.FromSeconds(60)).Token))
+        {
+            events.Add(item);
+            if (!signalled && events.Count(e => e.EventType == "output") >= 3)
+            {
+                signalled = true;
+                Assert.Equal(0, Signal(api.Id, 15));
+            }
+        }
+
+        Assert.True(signalled);
+        Assert.Equal(TimeSpan.FromMilliseconds(1000), parser.ReconnectionInterval);
+        Assert.True(api.WaitForExit(TimeSpan.FromSeconds(30)), "the API process exits after SIGTERM");
+        Assert.Equal(0, api.ExitCode);
+
+        // The client comes back to another replica with its last id and gets the rest, ending with the final status.
+        var rest = await CommandsHost.ReadStreamAsync(other, id, long.Parse(events[^1].EventId!));
+        var all = events.Concat(rest).ToList();
+        Assert.Equal(Enumerable.Range(1, all.Count).Select(i => i.ToString()), all.Select(e => e.EventId));
+        Assert.Equal("lost", JsonDocument.Parse(all[^1].Data).RootElement.GetProperty("status").GetString());
+        var lines = string.Concat(all.Where(e => e.EventType == "output")
+            .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("data").GetString()))
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.NotEmpty(lines);
+        Assert.Equal(Enumerable.Range(1, lines.Length).Select(i => $"line {i}"), lines);
+        var stored = await host.Database.ScalarAsync<long>($"SELECT output_bytes FROM commands WHERE id = '{id}'");
+        Assert.Equal(Encoding.UTF8.GetByteCount(string.Concat(lines.Select(l => l + "\n"))), stored);
+    }
+
+    private Process StartApiProcess(int port)
+    {
+        var dll = Path.Combine(RepositoryRoot.Path, "Rdev.Api", "bin", RepositoryRoot.Configuration, "net10.0", "Rdev.Api.dll");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { dll },
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        info.Environment["ConnectionStrings__rdevdb"] = host.ConnectionString;
+        foreach (var (key, value) in host.Settings)
+        {
+            info.Environment[key.Replace(":", "__")] = value;
+        }
+
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return process;
+    }
+
+    private static int Signal(int pid, int signal) => Kill(pid, signal);
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
