@@ -1,4 +1,5 @@
 using Rdev.Api;
+using Rdev.Api.ClaudeConfig;
 using Rdev.Api.Commands;
 using Rdev.Api.Infrastructure;
 using Rdev.Api.Keys;
@@ -23,5 +24,6 @@ app.MapApiDocs();
 app.MapKeysApi();
 app.MapProjectsApi();
 app.MapCommandsApi();
+app.MapClaudeConfigApi();
 
 app.Run();

@@ -47,5 +47,6 @@ public static class Extensions
         builder.Services.AddOpenApiSecurity();
 
         builder.AddCommands();
+        builder.AddClaudeConfig();
     }
 }

@@ -6,8 +6,8 @@ using Rdev.Api.Execution;
 namespace Rdev.Api.Kubernetes;
 
 /// <summary>
-/// One exec WebSocket (v4.channel.k8s.io, no stdin, no tty) read by a single loop: channel 1 is stdout, 2 stderr,
-/// 3 the final Status. Output goes into a small bounded channel in arrival order. When its reader falls behind the
+/// One exec WebSocket (v4.channel.k8s.io, no tty; stdin only through <see cref="SendStdinAsync"/>) read by a single
+/// loop: channel 1 is stdout, 2 stderr, 3 the final Status. Output goes into a small bounded channel in arrival order. When its reader falls behind the
 /// loop stops receiving, TCP flow control pushes back through the API server and kubelet, and the command blocks on
 /// its pipe: memory stays bounded (about 1 MiB per exec) however much the command writes.
 /// </summary>
@@ -62,6 +62,24 @@ internal sealed class ExecConnection : IAsyncDisposable
     public Task<int> Exited => exited.Task;
 
     public ChannelReader<OutputChunk> Output => output.Reader;
+
+    /// <summary>
+    /// Sends <paramref name="data"/> on channel 0 (stdin), in frames of at most <see cref="ReceiveBufferBytes"/>. Only
+    /// for an exec opened with stdin; one sender at a time. v4 has no end-of-input signal, so the process must know how
+    /// many bytes to read (the workspace file scripts get the count as an argument).
+    /// </summary>
+    public async Task SendStdinAsync(ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        var frame = new byte[Math.Min(data.Length, ReceiveBufferBytes) + 1];
+        do
+        {
+            var take = Math.Min(data.Length, ReceiveBufferBytes);
+            data.Span[..take].CopyTo(frame.AsSpan(1));
+            await socket.SendAsync(frame.AsMemory(0, take + 1), WebSocketMessageType.Binary, endOfMessage: true, cancellationToken);
+            data = data[take..];
+        }
+        while (!data.IsEmpty);
+    }
 
     public async ValueTask DisposeAsync()
     {

@@ -108,7 +108,19 @@ public sealed class KubernetesCommandRunner(
         logger.LogDebug("Signal {Signal} to process group {ProcessGroup} in pod {Pod}: kill exited with {ExitCode}", signal, processGroup, target.Pod, exitCode);
     }
 
-    private async Task<ExecConnection> ConnectAsync(RunTarget target, IReadOnlyList<string> command, bool expectMarker, CancellationToken cancellationToken)
+    /// <summary>
+    /// Opens an exec of <paramref name="command"/> exactly as given (no wrapper, no process group), through the same
+    /// circuit and failure classification as commands, with stdin when asked. For short operations such as the
+    /// workspace file scripts of the Claude Code configuration.
+    /// </summary>
+    /// <exception cref="RuntimeUnavailableException">The exec could not be opened (see <see cref="IsProjectUnavailable"/>).</exception>
+    internal Task<ExecConnection> ExecAsync(
+        RunTarget target, IReadOnlyList<string> command, bool stdin, string operation, CancellationToken cancellationToken) =>
+        ConnectAsync(target, command, expectMarker: false, cancellationToken, stdin, operation);
+
+    private async Task<ExecConnection> ConnectAsync(
+        RunTarget target, IReadOnlyList<string> command, bool expectMarker, CancellationToken cancellationToken,
+        bool stdin = false, string? operation = null)
     {
         if (string.IsNullOrEmpty(target.Pod))
         {
@@ -116,7 +128,7 @@ public sealed class KubernetesCommandRunner(
         }
         var settings = options.Value;
         var ns = target.Namespace ?? settings.Namespace ?? InClusterNamespace.Value ?? "default";
-        using var activity = Activities.StartActivity(expectMarker ? "kubernetes exec" : "kubernetes signal", ActivityKind.Client);
+        using var activity = Activities.StartActivity(operation ?? (expectMarker ? "kubernetes exec" : "kubernetes signal"), ActivityKind.Client);
         activity?.SetTag("project", target.Project);
         activity?.SetTag("k8s.namespace.name", ns);
         activity?.SetTag("k8s.pod.name", target.Pod);
@@ -129,7 +141,10 @@ public sealed class KubernetesCommandRunner(
                 try
                 {
                     return await client.WebSocketNamespacedPodExecAsync(target.Pod, ns, command, target.Container,
-                        stderr: true, stdin: false, stdout: true, tty: false, cancellationToken: timeout.Token);
+                        stderr: true, stdin: stdin, stdout: true, tty: false,
+                        // IKubernetes declares no default protocol; without v4 the API server falls back to the
+                        // pre-v4 protocol, whose error channel carries text instead of the Status with the exit code.
+                        webSocketSubProtocol: WebSocketProtocol.V4BinaryWebsocketProtocol, cancellationToken: timeout.Token);
                 }
                 catch (OperationCanceledException) when (!token.IsCancellationRequested)
                 {

@@ -1,0 +1,310 @@
+using System.Buffers;
+using System.Globalization;
+using System.Text;
+using Rdev.Api.ClaudeConfig;
+using Rdev.Api.Execution;
+
+namespace Rdev.Api.Kubernetes;
+
+/// <summary>
+/// Configuration items in a pod: each operation is one exec of a constant <see cref="WorkspaceScripts">script</see>
+/// through <see cref="KubernetesCommandRunner.ExecAsync"/> (KubernetesClient over WebSocket, the runner's circuit and
+/// failure classification), with the item's content on stdin for a write.
+/// </summary>
+public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILogger<KubernetesWorkspaceFiles> logger) : IWorkspaceFiles
+{
+    /// <summary>Limit for one file operation, connection included; past it the pod counts as unreachable.</summary>
+    public static readonly TimeSpan OperationTimeout = TimeSpan.FromSeconds(30);
+
+    /// <summary>A folder with more entries than this lists the first ones the pod's shell finds.</summary>
+    public const int MaxListedItems = 10_000;
+
+    private static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(5);
+
+    public async Task<IReadOnlyList<WorkspaceEntry>> ListAsync(RunTarget target, ConfigType type, CancellationToken cancellationToken)
+    {
+        var listing = new ListingParser(target.Project, logger);
+        var command = WorkspaceScripts.Command(WorkspaceScripts.List, target.Workspace, type.Folder,
+            type.ItemsAreFolders ? "folders" : "files", WorkspaceEntry.HeadBytes.ToString(CultureInfo.InvariantCulture));
+        var exitCode = await ExecAsync(target, "kubernetes config list", command, stdin: null, listing.Feed, cancellationToken);
+        if (exitCode != 0)
+        {
+            throw Failure(exitCode, target, "list");
+        }
+
+        return listing.Finish();
+    }
+
+    public async Task<WorkspaceFile?> ReadAsync(RunTarget target, ItemLocation item, int maxBytes, CancellationToken cancellationToken)
+    {
+        // The mtime line, then one byte more than allowed, so a longer file shows as truncated.
+        var output = new Collector(maxBytes + 1 + 32);
+        var command = WorkspaceScripts.Command(WorkspaceScripts.Read, target.Workspace, item.Folder, item.FileName,
+            (maxBytes + 1).ToString(CultureInfo.InvariantCulture));
+        var exitCode = await ExecAsync(target, "kubernetes config read", command, stdin: null, output.Append, cancellationToken);
+        if (exitCode == WorkspaceScripts.NotFound)
+        {
+            return null;
+        }
+
+        if (exitCode != 0)
+        {
+            throw Failure(exitCode, target, "read");
+        }
+
+        var bytes = output.WrittenSpan;
+        var newline = bytes.IndexOf((byte)'\n');
+        if (newline < 0 || !long.TryParse(bytes[..newline], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+        {
+            throw Unexpected(target, "read");
+        }
+
+        var content = bytes[(newline + 1)..];
+        var modified = DateTimeOffset.FromUnixTimeSeconds(seconds);
+        return content.Length > maxBytes
+            ? new WorkspaceFile(content[..maxBytes].ToArray(), modified, Truncated: true)
+            : new WorkspaceFile(content.ToArray(), modified, Truncated: false);
+    }
+
+    public async Task<DateTimeOffset?> WriteAsync(RunTarget target, ItemLocation item, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
+    {
+        var output = new Collector(64);
+        var command = WorkspaceScripts.Command(WorkspaceScripts.Write, target.Workspace, item.Folder, item.FileName,
+            content.Length.ToString(CultureInfo.InvariantCulture));
+        var exec = new ExecProgress();
+        int exitCode;
+        try
+        {
+            exitCode = await ExecAsync(target, "kubernetes config write", command, content, output.Append, cancellationToken, exec);
+        }
+        catch (WorkspaceUnavailableException e) when (!e.ProjectProblem && exec.Connected)
+        {
+            await CleanupAsync(target, item);
+            throw;
+        }
+
+        if (exitCode != 0)
+        {
+            throw Failure(exitCode, target, "write");
+        }
+
+        var text = Encoding.ASCII.GetString(output.WrittenSpan).Trim();
+        return long.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var seconds) ? DateTimeOffset.FromUnixTimeSeconds(seconds) : null;
+    }
+
+    public async Task<bool> DeleteAsync(RunTarget target, ItemLocation item, CancellationToken cancellationToken)
+    {
+        var command = WorkspaceScripts.Command(WorkspaceScripts.Delete, target.Workspace, item.Folder, item.FileName,
+            item.OwnsFolder ? "folder" : "file");
+        var exitCode = await ExecAsync(target, "kubernetes config delete", command, stdin: null, new Collector(0).Append, cancellationToken);
+        return exitCode switch
+        {
+            0 => true,
+            WorkspaceScripts.NotFound => false,
+            _ => throw Failure(exitCode, target, "delete"),
+        };
+    }
+
+    /// <summary>
+    /// A write whose connection was lost may have left its temporary file (a runtime that kills the process on
+    /// disconnect gives the script no chance to remove it). Best effort: if the pod is unreachable the next write of
+    /// the item removes it.
+    /// </summary>
+    private async Task CleanupAsync(RunTarget target, ItemLocation item)
+    {
+        using var timeout = new CancellationTokenSource(CleanupTimeout);
+        try
+        {
+            var command = WorkspaceScripts.Command(WorkspaceScripts.Cleanup, target.Workspace, item.Folder, item.FileName, "");
+            await ExecAsync(target, "kubernetes config cleanup", command, stdin: null, new Collector(0).Append, timeout.Token);
+        }
+        catch (Exception e) when (e is WorkspaceUnavailableException or OperationCanceledException)
+        {
+            logger.LogInformation("Could not remove temporary files of {Item} in project {Project} after a failed write: {Message}",
+                item.Path, target.Project, e.Message);
+        }
+    }
+
+    /// <summary>Runs one script to its end and returns its exit code, feeding stdout to <paramref name="onStdout"/>.</summary>
+    private async Task<int> ExecAsync(
+        RunTarget target, string operation, IReadOnlyList<string> command, ReadOnlyMemory<byte>? stdin,
+        Func<ReadOnlyMemory<byte>, bool> onStdout, CancellationToken cancellationToken, ExecProgress? progress = null)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(OperationTimeout);
+        try
+        {
+            ExecConnection connection;
+            try
+            {
+                connection = await runner.ExecAsync(target, command, stdin is not null, operation, timeout.Token);
+            }
+            catch (RuntimeUnavailableException e)
+            {
+                throw new WorkspaceUnavailableException(e.Message, KubernetesCommandRunner.IsProjectUnavailable(e), e.InnerException ?? e);
+            }
+
+            await using (connection)
+            {
+                progress?.Connected = true;
+                var sending = stdin is { } data ? SendAsync(connection, data, timeout.Token) : Task.CompletedTask;
+                var stderr = new Collector(1024);
+                await foreach (var chunk in connection.Output.ReadAllAsync(timeout.Token))
+                {
+                    if (chunk.Stream == OutputStream.Stderr)
+                    {
+                        stderr.Append(chunk.Data);
+                    }
+                    else if (!onStdout(chunk.Data))
+                    {
+                        throw Unexpected(target, operation);
+                    }
+                }
+
+                var exitCode = await connection.Exited.WaitAsync(timeout.Token);
+                await sending;
+                if (exitCode == KubernetesCommandRunner.LostExitCode)
+                {
+                    throw new WorkspaceUnavailableException("The connection to the project's pod was lost; nothing was changed unless the pod finished the change.", projectProblem: false);
+                }
+
+                if (exitCode is not (0 or WorkspaceScripts.NotFound) && stderr.WrittenCount > 0)
+                {
+                    logger.LogWarning("{Operation} in pod {Pod} for project {Project} exited with {ExitCode}: {Stderr}",
+                        operation, target.Pod, target.Project, exitCode, Encoding.UTF8.GetString(stderr.WrittenSpan));
+                }
+
+                return exitCode;
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw new WorkspaceUnavailableException("The project's pod did not answer in time.", projectProblem: false);
+        }
+    }
+
+    /// <summary>Sends stdin; a failure shows as the connection's lost exit, so it is not thrown here.</summary>
+    private async Task SendAsync(ExecConnection connection, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await connection.SendStdinAsync(data, cancellationToken);
+        }
+        catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        {
+            logger.LogDebug(e, "Sending stdin to an exec failed");
+        }
+    }
+
+    private Exception Failure(int exitCode, RunTarget target, string operation) => exitCode switch
+    {
+        WorkspaceScripts.WorkspaceMissing => new WorkspaceUnavailableException("The project's workspace cannot be entered in its pod.", projectProblem: true),
+        WorkspaceScripts.Unsafe => new UnsafeWorkspacePathException("A folder or file on the item's path is a symbolic link (or a folder stands where the file belongs); rdev does not follow links."),
+        WorkspaceScripts.Refused => new WorkspaceUnavailableException("The pod's file system refused the change (permissions or space).", projectProblem: true),
+        WorkspaceScripts.ShortInput => new WorkspaceUnavailableException("The content did not arrive completely; nothing was changed.", projectProblem: false),
+        _ => Unexpected(target, operation, exitCode),
+    };
+
+    private WorkspaceUnavailableException Unexpected(RunTarget target, string operation, int? exitCode = null)
+    {
+        logger.LogWarning("The {Operation} script in pod {Pod} for project {Project} failed (exit code {ExitCode}); does the image have sh, head, stat, tr and wc?",
+            operation, target.Pod, target.Project, exitCode);
+        return new WorkspaceUnavailableException("The workspace script failed in the project's pod; see the API log.", projectProblem: true);
+    }
+
+    /// <summary>Whether the exec got as far as a connection, so a failure may have left something behind in the pod.</summary>
+    private sealed class ExecProgress
+    {
+        public bool Connected { get; set; }
+    }
+
+    /// <summary>Collects output up to a limit; <see cref="Append"/> answers false once the limit is passed.</summary>
+    private sealed class Collector(int limit)
+    {
+        private readonly ArrayBufferWriter<byte> buffer = new(Math.Max(limit, 1));
+
+        public ReadOnlySpan<byte> WrittenSpan => buffer.WrittenSpan;
+
+        public int WrittenCount => buffer.WrittenCount;
+
+        public bool Append(ReadOnlyMemory<byte> data)
+        {
+            var room = limit - buffer.WrittenCount;
+            buffer.Write(data.Span[..Math.Min(room, data.Length)]);
+            return data.Length <= room;
+        }
+    }
+
+    /// <summary>
+    /// Reads the list script's NUL-terminated fields (name, "size mtime", head) as they stream in, holding one field
+    /// at a time, each bounded.
+    /// </summary>
+    private sealed class ListingParser(string project, ILogger logger)
+    {
+        private static readonly int[] FieldLimits = [1024, 64, WorkspaceEntry.HeadBytes];
+        private readonly List<WorkspaceEntry> entries = [];
+        private readonly string?[] fields = new string?[3];
+        private readonly ArrayBufferWriter<byte> field = new(1024);
+        private int index;
+        private bool full;
+
+        public bool Feed(ReadOnlyMemory<byte> data)
+        {
+            var rest = data.Span;
+            while (!rest.IsEmpty)
+            {
+                var end = rest.IndexOf((byte)0);
+                var part = end < 0 ? rest : rest[..end];
+                if (field.WrittenCount + part.Length > FieldLimits[index])
+                {
+                    return false;
+                }
+
+                field.Write(part);
+                if (end < 0)
+                {
+                    break;
+                }
+
+                Complete();
+                rest = rest[(end + 1)..];
+            }
+
+            return true;
+        }
+
+        public IReadOnlyList<WorkspaceEntry> Finish() => entries;
+
+        private void Complete()
+        {
+            fields[index] = Encoding.UTF8.GetString(field.WrittenSpan);
+            field.Clear();
+            if (++index < fields.Length)
+            {
+                return;
+            }
+
+            index = 0;
+            var meta = fields[1]!.Split(' ');
+            if (meta.Length != 2
+                || !long.TryParse(meta[0], NumberStyles.None, CultureInfo.InvariantCulture, out var size)
+                || !long.TryParse(meta[1], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
+            {
+                return;
+            }
+
+            if (entries.Count >= MaxListedItems)
+            {
+                if (!full)
+                {
+                    full = true;
+                    logger.LogWarning("Project {Project} has more than {Max} configuration items of one type; listing the first ones", project, MaxListedItems);
+                }
+
+                return;
+            }
+
+            entries.Add(new WorkspaceEntry(fields[0]!, size, DateTimeOffset.FromUnixTimeSeconds(seconds), fields[2]!));
+        }
+    }
+}
