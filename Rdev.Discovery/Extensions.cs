@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Rdev.Discovery.Kubernetes;
 using Rdev.Discovery.Local;
@@ -20,7 +21,7 @@ public static class Extensions
         builder.AddNpgsqlDataSource("rdevdb", settings => settings.DisableHealthChecks = true);
         builder.Services.AddRdevProblemDetails();
 
-        builder.Services.AddSingleton(TimeProvider.System);
+        builder.Services.TryAddSingleton(TimeProvider.System);
         builder.Services.AddSingleton<DiscoveryMetrics>();
         builder.Services.AddSingleton<DiscoveryHealth>();
         builder.Services.AddSingleton<ProjectStore>();

@@ -23,11 +23,14 @@ public static class ProjectsApi
             .RequireAuthorization(Scopes.ProjectsRead);
 
         group.MapGet("/", ListProjects)
+            .WithExamples(null, "200", ProjectsOpenApi.Page)
             .WithName(nameof(ListProjects))
             .WithSummary("List the projects this key may see")
             .WithDescription("Ordered by name, cursor-paged. Projects whose pod or folder disappeared (status gone) are " +
                 "left out unless include_gone=true.");
         group.MapGet("/{name}", GetProject)
+            .WithExamples(null, "200", ProjectsOpenApi.Shown)
+            .ProducesProblem(StatusCodes.Status404NotFound)
             .WithName(nameof(GetProject))
             .WithSummary("Show one project with its status and settings")
             .WithDescription("Also answers for a gone project (status gone, runnable false). 404 NOT_FOUND when the " +

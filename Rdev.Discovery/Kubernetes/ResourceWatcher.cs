@@ -68,6 +68,12 @@ public sealed class ResourceWatcher<T, TList>(
             {
                 failures = 0;
             }
+            else if (ending == Ending.Closed)
+            {
+                // A watch that ends before its first line (KubernetesClient 21 throws for that; others may not)
+                // must not become a tight resume loop.
+                ending = Ending.Failed;
+            }
 
             expiredInARow = ending == Ending.Expired && !delivered ? expiredInARow + 1 : 0;
             var delay = TimeSpan.Zero;

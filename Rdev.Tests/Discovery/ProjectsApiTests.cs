@@ -120,4 +120,19 @@ public sealed class ProjectsApiTests
         var problem = await response.AssertProblemAsync(HttpStatusCode.BadRequest, "VALIDATION_FAILED");
         Assert.True(problem.GetProperty("errors").TryGetProperty(field, out _));
     }
+
+    [Fact]
+    public async Task TheOpenApiDocumentDescribesBothEndpointsWithExamples()
+    {
+        await using var h = await DiscoveryHarness.StartKubernetesAsync(startDiscovery: false);
+
+        var paths = (await h.Client(key: null).GetFromJsonAsync<JsonElement>("/openapi/v1.json")).GetProperty("paths");
+
+        var list = paths.GetProperty("/api/v1/projects").GetProperty("get");
+        var show = paths.GetProperty("/api/v1/projects/{name}").GetProperty("get");
+        Assert.Equal("pantheon", list.GetProperty("responses").GetProperty("200").GetProperty("content").GetProperty("application/json")
+            .GetProperty("example").GetProperty("items")[0].GetProperty("name").GetString());
+        Assert.True(show.GetProperty("responses").TryGetProperty("404", out _));
+        Assert.Contains(list.GetProperty("parameters").EnumerateArray(), p => p.GetProperty("name").GetString() == "include_gone");
+    }
 }
