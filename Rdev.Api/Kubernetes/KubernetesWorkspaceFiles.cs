@@ -183,14 +183,18 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
         }
     }
 
-    /// <summary>Sends stdin; a failure shows as the connection's lost exit, so it is not thrown here.</summary>
+    /// <summary>
+    /// Sends stdin. A failure is not thrown here: it shows as the connection's lost exit, or it does not matter because
+    /// the script exited without reading everything (refusing a link, say) while the rest was on its way, and the
+    /// server's close then races the send (an InvalidOperationException from the WebSocket among others).
+    /// </summary>
     private async Task SendAsync(ExecConnection connection, ReadOnlyMemory<byte> data, CancellationToken cancellationToken)
     {
         try
         {
             await connection.SendStdinAsync(data, cancellationToken);
         }
-        catch (Exception e) when (e is System.Net.WebSockets.WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             logger.LogDebug(e, "Sending stdin to an exec failed");
         }
@@ -202,6 +206,8 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
         WorkspaceScripts.Unsafe => new UnsafeWorkspacePathException("A folder or file on the item's path is a symbolic link (or a folder stands where the file belongs); rdev does not follow links."),
         WorkspaceScripts.Refused => new WorkspaceUnavailableException("The pod's file system refused the change (permissions or space).", projectProblem: true),
         WorkspaceScripts.ShortInput => new WorkspaceUnavailableException("The content did not arrive completely; nothing was changed.", projectProblem: false),
+        WorkspaceScripts.MissingTool => new WorkspaceUnavailableException(
+            "The project's container has no 'stat' (GNU coreutils or busybox), which rdev needs to manage its configuration.", projectProblem: true),
         _ => Unexpected(target, operation, exitCode),
     };
 

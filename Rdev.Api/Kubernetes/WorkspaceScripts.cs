@@ -16,7 +16,8 @@ namespace Rdev.Api.Kubernetes;
 /// </para>
 /// <para>
 /// Exit codes: 0 done; 3 the workspace cannot be entered; 4 no such item; 5 a symbolic link (or a folder where the
-/// file belongs) on the item's path; 6 the file system refused (permissions, space); 7 stdin ended early.
+/// file belongs) on the item's path; 6 the file system refused (permissions, space); 7 stdin ended early; 8 the image
+/// has no <c>stat</c>.
 /// </para>
 /// <para>
 /// Pod image requirements: a POSIX <c>sh</c> with <c>head -c</c>, <c>stat -c</c> (GNU coreutils or busybox),
@@ -25,13 +26,14 @@ namespace Rdev.Api.Kubernetes;
 /// </remarks>
 public static class WorkspaceScripts
 {
-    public const int WorkspaceMissing = 3, NotFound = 4, Unsafe = 5, Refused = 6, ShortInput = 7;
+    public const int WorkspaceMissing = 3, NotFound = 4, Unsafe = 5, Refused = 6, ShortInput = 7, MissingTool = 8;
 
     /// <summary>
-    /// Enters the workspace and refuses a symbolic link on any folder of <c>$2</c>, walking it one '/'-separated
+    /// Checks for <c>stat</c> (not in every minimal image), enters the workspace and refuses a symbolic link on any folder of <c>$2</c>, walking it one '/'-separated
     /// segment at a time (globbing off: the segments are validated names, but a pattern must never expand here).
     /// </summary>
     private const string Prologue = """
+        command -v stat > /dev/null || exit 8
         cd -- "$1" || exit 3
         set -f; d=; IFS=/
         for s in $2; do d=$d$s; if [ -L "$d" ]; then exit 5; fi; d=$d/; done

@@ -259,16 +259,23 @@ public abstract class ClaudeConfigContract<THost>(THost host) where THost : Conf
         File.CreateSymbolicLink(Path.Combine(workspace, ".claude/commands/keep.md"), Path.Combine(Host.Outside, "keep.txt"));
         var before = Snapshot(Host.Outside);
 
-        var created = await Host.Api.PostAsync(Url(project, "agents"), JsonContent(new { name = "keep", content = "pwned" }));
+        var created = await Host.Api.PostAsync(Url(project, "agents"), JsonContent(new { name = "keep", content = new string('p', 250_000) }));
         var listed = await Host.Api.GetAsync(Url(project, "agents"));
         var read = await Host.Api.GetAsync(Url(project, "commands", "keep"));
-        var replaced = await SendAsync(Host.Api, HttpMethod.Put, Url(project, "commands", "keep"), new { content = "pwned" }, ifMatch: "*");
+        // Large enough that the script refuses before the content has all been sent.
+        var replaced = await SendAsync(Host.Api, HttpMethod.Put, Url(project, "commands", "keep"), new { content = new string('p', 250_000) }, ifMatch: "*");
         var deleted = await SendAsync(Host.Api, HttpMethod.Delete, Url(project, "commands", "keep"));
+        // Not a link but a folder where the file belongs: the write refuses, possibly before it has read its stdin.
+        Directory.CreateDirectory(Path.Combine(workspace, ".claude/commands/folder.md"));
+        var shadowed = await Host.Api.PostAsync(Url(project, "commands"), JsonContent(new { name = "folder", content = new string('p', 250_000) }));
 
         await created.AssertProblemAsync(HttpStatusCode.Conflict, "CONFLICT");
         await listed.AssertProblemAsync(HttpStatusCode.Conflict, "CONFLICT");
         await read.AssertProblemAsync(HttpStatusCode.Conflict, "CONFLICT");
         Assert.Equal((HttpStatusCode.Conflict, HttpStatusCode.Conflict), (replaced.Status, deleted.Status));
+        await shadowed.AssertProblemAsync(HttpStatusCode.Conflict, "CONFLICT");
+        Assert.Empty(Directory.EnumerateFileSystemEntries(Path.Combine(workspace, ".claude/commands/folder.md")));
+        Assert.Empty(TemporaryFiles(workspace));
         Assert.Equal(before, Snapshot(Host.Outside));
         Assert.Equal("untouched", await File.ReadAllTextAsync(Path.Combine(Host.Outside, "keep.txt")));
     }
@@ -333,6 +340,33 @@ public abstract class ClaudeConfigContract<THost>(THost host) where THost : Conf
         Assert.Equal(1, creates.Count(r => r.Status == HttpStatusCode.Created));
         Assert.Equal(3, creates.Count(r => r.Status == HttpStatusCode.Conflict));
         Assert.Empty(TemporaryFiles(workspace));
+    }
+
+    [Fact]
+    public async Task AChangeWaitsWhileAnotherReplicaHoldsTheItemsLock()
+    {
+        var (project, workspace) = await Host.AddProjectAsync();
+        var (_, etag) = await CreateAsync(Host.Api, project, "agents", "held", "v1");
+        await using var holder = new NpgsqlConnection(Host.Database.ConnectionString);
+        await holder.OpenAsync();
+        await using (var take = new NpgsqlCommand($"SELECT pg_advisory_lock(hashtextextended('claude-config/{project}/agents/held', 0))", holder))
+        {
+            await take.ExecuteNonQueryAsync();
+        }
+
+        var put = SendAsync(Host.Replica, HttpMethod.Put, Url(project, "agents", "held"), new { content = "v2" }, ifMatch: etag);
+        await Task.Delay(1000);
+        var waited = !put.IsCompleted;
+        var fileWhileHeld = await File.ReadAllTextAsync(ItemFile(workspace, "agents", "held"));
+        await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", holder))
+        {
+            await release.ExecuteNonQueryAsync();
+        }
+
+        Assert.True(waited);
+        Assert.Equal("v1", fileWhileHeld);
+        Assert.Equal(HttpStatusCode.OK, (await put).Status);
+        Assert.Equal("v2", await File.ReadAllTextAsync(ItemFile(workspace, "agents", "held")));
     }
 
     protected static StringContent JsonContent(object body) =>
