@@ -61,8 +61,9 @@ public sealed class CommandSupervisor(
                     logger.LogWarning("Marked {Count} commands lost: the replica running them stopped", lost);
                 }
             }
-            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException)
+            catch (Exception ex) when (ex is not OperationCanceledException)
             {
+                // A database outage must not stop the loop: the heartbeat resumes when it is back.
                 logger.LogWarning("Command heartbeat failed: {Message}", ex.Message);
             }
 
