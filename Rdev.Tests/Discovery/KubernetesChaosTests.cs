@@ -1,4 +1,6 @@
 using System.Diagnostics.Metrics;
+using System.Net.Http.Json;
+using System.Text.Json;
 using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
@@ -13,7 +15,7 @@ public sealed class KubernetesChaosTests(ITestOutputHelper output)
     private static readonly TimeSpan Bookmarks = TimeSpan.FromMilliseconds(20);
 
     [Fact]
-    public async Task AfterFiftyKilledWatchesAndTenForced410sTheRegistryEqualsTheClusterExactly()
+    public async Task AfterFiftyKilledWatchesAndTenForced410sTheApiListEqualsTheClusterExactly()
     {
         await using var h = await DiscoveryHarness.StartKubernetesAsync();
         h.Cluster.BookmarkInterval = Bookmarks;
@@ -37,6 +39,9 @@ public sealed class KubernetesChaosTests(ITestOutputHelper output)
         var expired = events.GetMeasurementSnapshot().Where(m => (string?)m.Tags["type"] == "watch_expired").Sum(m => m.Value);
         output.WriteLine($"killed {killedConnections} watch connections, forced {forced} compactions, saw {expired} 410s, {truth.Count} live projects");
 
+        var listed = await h.Client().GetFromJsonAsync<JsonElement>("/api/v1/projects?limit=500");
+        Assert.Equal(truth, [.. listed.GetProperty("items").EnumerateArray()
+            .Select(p => (p.GetProperty("name").GetString()!, p.GetProperty("status").GetString()!))]);
         Assert.True(killedConnections >= 50, $"only {killedConnections} connections were killed");
         // Each forced compaction expires both watches (pods and the ConfigMap); at least one per compaction must show.
         Assert.True(expired >= forced, $"only {expired} watches saw 410 Gone after {forced} compactions");
@@ -82,14 +87,14 @@ public sealed class KubernetesChaosTests(ITestOutputHelper output)
         }
     }
 
-    /// <summary>50 times: kill every open watch connection at a random moment. 10 times: force a 410.</summary>
+    /// <summary>At random moments, kill every open watch connection until at least 50 died; after every fifth kill, force a 410.</summary>
     private static async Task<(int Killed, int Forced)> DisruptAsync(DiscoveryHarness h, Random random, SemaphoreSlim churnGate)
     {
         var killed = 0;
         var forced = 0;
-        for (var round = 0; round < 60; round++)
+        for (var round = 1; killed < 50 || forced < 10; round++)
         {
-            if (round % 6 == 5)
+            if (round % 6 == 0 && forced < 10)
             {
                 await ForceExpiryAsync(h, churnGate);
                 forced++;
@@ -98,8 +103,9 @@ public sealed class KubernetesChaosTests(ITestOutputHelper output)
 
             await h.Cluster.WaitForWatchesAsync(1, TimeSpan.FromSeconds(20));
             await Task.Delay(random.Next(0, 40));
-            killed += h.Cluster.OpenWatchCount;
+            var open = h.Cluster.OpenWatchCount;
             h.Cluster.AbortAllWatches();
+            killed += open;
         }
 
         return (killed, forced);
