@@ -1,14 +1,7 @@
-using System.Security.Cryptography;
 using System.Text;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
-using Microsoft.Net.Http.Headers;
-using Npgsql;
-using Rdev.Api.Audit;
-using Rdev.Api.Execution;
 using Rdev.Api.Keys;
-using Rdev.Api.Kubernetes;
-using Rdev.Api.Projects;
 
 namespace Rdev.Api.ClaudeConfig;
 
@@ -85,9 +78,9 @@ public static class ClaudeConfigApi
             return ValidationProblems.For("cursor", "cursor is not a value this API returned as next_cursor.");
         }
 
-        if (Resolve(name, services) is not { } target)
+        if (!services.TryResolve(name, out var target, out var unreachable))
         {
-            return Unreachable(name, services);
+            return unreachable;
         }
 
         IReadOnlyList<WorkspaceEntry> entries;
@@ -124,9 +117,9 @@ public static class ClaudeConfigApi
             return ValidationProblems.For("item", "The item name " + ItemNames.Rule);
         }
 
-        if (Resolve(name, services) is not { } target)
+        if (!services.TryResolve(name, out var target, out var unreachable))
         {
-            return Unreachable(name, services);
+            return unreachable;
         }
 
         try
@@ -158,9 +151,9 @@ public static class ClaudeConfigApi
             return ConfigProblems.TypeNotFound();
         }
 
-        if (Resolve(name, services) is not { } target)
+        if (!services.TryResolve(name, out var target, out var unreachable))
         {
-            return Unreachable(name, services);
+            return unreachable;
         }
 
         var item = request.Name!;
@@ -175,7 +168,7 @@ public static class ClaudeConfigApi
                 return ConfigProblems.AlreadyExists(configType, item);
             }
 
-            modified = await ChangeAsync(edit, AuditCreated, configType, item, services, target,
+            modified = await services.ChangeAsync(edit, AuditCreated, configType, item, target,
                 () => services.Files.WriteAsync(target, location, content, CancellationToken.None));
         }
         catch (Exception e) when (ConfigProblems.From(e, name) is { } problem)
@@ -206,14 +199,14 @@ public static class ClaudeConfigApi
             return ConfigProblems.PreconditionRequired();
         }
 
-        if (ParseIfMatch(ifMatch) is not { } expected)
+        if (ItemETags.ParseIfMatch(ifMatch) is not { } expected)
         {
             return ValidationProblems.For("If-Match", "If-Match must be * or a list of quoted ETags.");
         }
 
-        if (Resolve(name, services) is not { } target)
+        if (!services.TryResolve(name, out var target, out var unreachable))
         {
-            return Unreachable(name, services);
+            return unreachable;
         }
 
         var location = configType.Locate(item);
@@ -228,12 +221,12 @@ public static class ClaudeConfigApi
                 return ConfigProblems.ItemNotFound(configType, item);
             }
 
-            if (!Matches(expected, current))
+            if (!ItemETags.Matches(expected, current))
             {
                 return ConfigProblems.PreconditionFailed(configType, item);
             }
 
-            modified = await ChangeAsync(edit, AuditUpdated, configType, item, services, target,
+            modified = await services.ChangeAsync(edit, AuditUpdated, configType, item, target,
                 () => services.Files.WriteAsync(target, location, content, CancellationToken.None));
         }
         catch (Exception e) when (ConfigProblems.From(e, name) is { } problem)
@@ -258,15 +251,15 @@ public static class ClaudeConfigApi
             return ValidationProblems.For("item", "The item name " + ItemNames.Rule);
         }
 
-        var expected = ifMatch is null ? null : ParseIfMatch(ifMatch);
+        var expected = ifMatch is null ? null : ItemETags.ParseIfMatch(ifMatch);
         if (ifMatch is not null && expected is null)
         {
             return ValidationProblems.For("If-Match", "If-Match must be * or a list of quoted ETags.");
         }
 
-        if (Resolve(name, services) is not { } target)
+        if (!services.TryResolve(name, out var target, out var unreachable))
         {
-            return Unreachable(name, services);
+            return unreachable;
         }
 
         var location = configType.Locate(item);
@@ -279,12 +272,12 @@ public static class ClaudeConfigApi
                 return ConfigProblems.ItemNotFound(configType, item);
             }
 
-            if (expected is not null && !Matches(expected, current))
+            if (expected is not null && !ItemETags.Matches(expected, current))
             {
                 return ConfigProblems.PreconditionFailed(configType, item);
             }
 
-            var deleted = await ChangeAsync(edit, AuditDeleted, configType, item, services, target,
+            var deleted = await services.ChangeAsync(edit, AuditDeleted, configType, item, target,
                 () => services.Files.DeleteAsync(target, location, CancellationToken.None));
             return deleted ? TypedResults.NoContent() : ConfigProblems.ItemNotFound(configType, item);
         }
@@ -294,84 +287,10 @@ public static class ClaudeConfigApi
         }
     }
 
-    /// <summary>A strong ETag: the SHA-256 of the file's bytes.</summary>
-    public static string ETag(ReadOnlySpan<byte> content) => $"\"{Convert.ToHexStringLower(SHA256.HashData(content))}\"";
-
-    /// <summary>
-    /// Audits, then changes the file, then commits: the change and its audit entry stand or fall together (short of
-    /// the commit itself failing after the file changed). The change is not cancelled by the client going away, so
-    /// it is never abandoned halfway between the pod and the database.
-    /// </summary>
-    private static async Task<T> ChangeAsync<T>(
-        ConfigEditLock edit, string action, ConfigType type, string item, ClaudeConfigServices services, RunTarget target,
-        Func<Task<T>> change)
-    {
-        var context = services.Context;
-        await services.Audit.WriteAsync(edit.Connection, action, context.User.GetKeyId(), target.Project, context.Connection.RemoteIpAddress,
-            new { type = type.Name, item }, CancellationToken.None);
-        var result = await change();
-        await edit.CommitAsync(CancellationToken.None);
-        return result;
-    }
-
     private static Ok<ConfigItem> Respond(ConfigType type, string item, byte[] content, DateTimeOffset modified, HttpContext context)
     {
         var text = Encoding.UTF8.GetString(content);
-        context.Response.Headers.ETag = ETag(content);
+        context.Response.Headers.ETag = ItemETags.Of(content);
         return TypedResults.Ok(new ConfigItem(item, type.Name, text, FrontMatter.Parse(text).Values, content.Length, modified));
     }
-
-    /// <summary>The entity tags of an If-Match header; null when it does not parse.</summary>
-    private static IList<EntityTagHeaderValue>? ParseIfMatch(string header) =>
-        EntityTagHeaderValue.TryParseStrictList([header], out var tags) && tags.Count > 0 ? tags : null;
-
-    /// <summary>Strong comparison (RFC 9110 13.1.1): a weak tag never matches; <c>*</c> matches any existing item.</summary>
-    private static bool Matches(IList<EntityTagHeaderValue> expected, WorkspaceFile current)
-    {
-        if (expected.Any(tag => tag.Equals(EntityTagHeaderValue.Any)))
-        {
-            return true;
-        }
-
-        // A file too large to read whole has no ETag this API handed out.
-        var etag = current.Truncated ? null : ETag(current.Content);
-        return etag is not null && expected.Any(tag => !tag.IsWeak && tag.Tag.Equals(etag, StringComparison.Ordinal));
-    }
-
-    /// <summary>Where the project's items live, or null when this key may not see it or it cannot be used now.</summary>
-    private static RunTarget? Resolve(string name, ClaudeConfigServices services)
-    {
-        if (!services.Context.User.CanAccessProject(name) || !services.Projects.TryGet(name, out var project) || project.IsGone
-            || !project.Runnable || services.Circuit is { State: KubernetesCircuitState.Open })
-        {
-            return null;
-        }
-
-        return new RunTarget(name, project.Workspace, project.Pod?.Namespace, project.Pod?.Name, project.Pod?.Container);
-    }
-
-    /// <summary>Why <see cref="Resolve"/> gave no target.</summary>
-    private static ProblemHttpResult Unreachable(string name, ClaudeConfigServices services)
-    {
-        if (!services.Context.User.CanAccessProject(name) || !services.Projects.TryGet(name, out var project) || project.IsGone)
-        {
-            return ConfigProblems.ProjectNotFound(name);
-        }
-
-        return project.Runnable
-            ? ConfigProblems.KubernetesUnavailable("The Kubernetes API is failing; rdev stops calling it for a while.")
-            : ConfigProblems.ProjectUnavailable(name, $"its workspace cannot be reached now (status '{project.Status}').");
-    }
-}
-
-/// <summary>The services configuration handlers share.</summary>
-public sealed record ClaudeConfigServices(
-    ProjectRegistry Projects,
-    IWorkspaceFiles Files,
-    NpgsqlDataSource DataSource,
-    AuditLog Audit,
-    HttpContext Context)
-{
-    /// <summary>The Kubernetes exec circuit; null on the local runtime.</summary>
-    public KubernetesCircuit? Circuit => Context.RequestServices.GetService<KubernetesCircuit>();
 }

@@ -23,7 +23,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
 
     public async Task<IReadOnlyList<WorkspaceEntry>> ListAsync(RunTarget target, ConfigType type, CancellationToken cancellationToken)
     {
-        var listing = new ListingParser(target.Project, logger);
+        var listing = new ScriptListing(target.Project, logger);
         var command = WorkspaceScripts.Command(WorkspaceScripts.List, target.Workspace, type.Folder,
             type.ItemsAreFolders ? "folders" : "files", WorkspaceEntry.HeadBytes.ToString(CultureInfo.InvariantCulture));
         var exitCode = await ExecAsync(target, "kubernetes config list", command, stdin: null, listing.Feed, cancellationToken);
@@ -38,7 +38,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
     public async Task<WorkspaceFile?> ReadAsync(RunTarget target, ItemLocation item, int maxBytes, CancellationToken cancellationToken)
     {
         // The mtime line, then one byte more than allowed, so a longer file shows as truncated.
-        var output = new Collector(maxBytes + 1 + 32);
+        var output = new ScriptOutput(maxBytes + 1 + 32);
         var command = WorkspaceScripts.Command(WorkspaceScripts.Read, target.Workspace, item.Folder, item.FileName,
             (maxBytes + 1).ToString(CultureInfo.InvariantCulture));
         var exitCode = await ExecAsync(target, "kubernetes config read", command, stdin: null, output.Append, cancellationToken);
@@ -68,7 +68,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
 
     public async Task<DateTimeOffset?> WriteAsync(RunTarget target, ItemLocation item, ReadOnlyMemory<byte> content, CancellationToken cancellationToken)
     {
-        var output = new Collector(64);
+        var output = new ScriptOutput(64);
         var command = WorkspaceScripts.Command(WorkspaceScripts.Write, target.Workspace, item.Folder, item.FileName,
             content.Length.ToString(CultureInfo.InvariantCulture));
         var exec = new ExecProgress();
@@ -96,7 +96,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
     {
         var command = WorkspaceScripts.Command(WorkspaceScripts.Delete, target.Workspace, item.Folder, item.FileName,
             item.OwnsFolder ? "folder" : "file");
-        var exitCode = await ExecAsync(target, "kubernetes config delete", command, stdin: null, new Collector(0).Append, cancellationToken);
+        var exitCode = await ExecAsync(target, "kubernetes config delete", command, stdin: null, new ScriptOutput(0).Append, cancellationToken);
         return exitCode switch
         {
             0 => true,
@@ -116,7 +116,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
         try
         {
             var command = WorkspaceScripts.Command(WorkspaceScripts.Cleanup, target.Workspace, item.Folder, item.FileName, "");
-            await ExecAsync(target, "kubernetes config cleanup", command, stdin: null, new Collector(0).Append, timeout.Token);
+            await ExecAsync(target, "kubernetes config cleanup", command, stdin: null, new ScriptOutput(0).Append, timeout.Token);
         }
         catch (Exception e) when (e is WorkspaceUnavailableException or OperationCanceledException)
         {
@@ -148,7 +148,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
             {
                 progress?.Connected = true;
                 var sending = stdin is { } data ? SendAsync(connection, data, timeout.Token) : Task.CompletedTask;
-                var stderr = new Collector(1024);
+                var stderr = new ScriptOutput(1024);
                 await foreach (var chunk in connection.Output.ReadAllAsync(timeout.Token))
                 {
                     if (chunk.Stream == OutputStream.Stderr)
@@ -222,95 +222,5 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
     private sealed class ExecProgress
     {
         public bool Connected { get; set; }
-    }
-
-    /// <summary>Collects output up to a limit; <see cref="Append"/> answers false once the limit is passed.</summary>
-    private sealed class Collector(int limit)
-    {
-        private readonly ArrayBufferWriter<byte> buffer = new(Math.Max(limit, 1));
-
-        public ReadOnlySpan<byte> WrittenSpan => buffer.WrittenSpan;
-
-        public int WrittenCount => buffer.WrittenCount;
-
-        public bool Append(ReadOnlyMemory<byte> data)
-        {
-            var room = limit - buffer.WrittenCount;
-            buffer.Write(data.Span[..Math.Min(room, data.Length)]);
-            return data.Length <= room;
-        }
-    }
-
-    /// <summary>
-    /// Reads the list script's NUL-terminated fields (name, "size mtime", head) as they stream in, holding one field
-    /// at a time, each bounded.
-    /// </summary>
-    private sealed class ListingParser(string project, ILogger logger)
-    {
-        private static readonly int[] FieldLimits = [1024, 64, WorkspaceEntry.HeadBytes];
-        private readonly List<WorkspaceEntry> entries = [];
-        private readonly string?[] fields = new string?[3];
-        private readonly ArrayBufferWriter<byte> field = new(1024);
-        private int index;
-        private bool full;
-
-        public bool Feed(ReadOnlyMemory<byte> data)
-        {
-            var rest = data.Span;
-            while (!rest.IsEmpty)
-            {
-                var end = rest.IndexOf((byte)0);
-                var part = end < 0 ? rest : rest[..end];
-                if (field.WrittenCount + part.Length > FieldLimits[index])
-                {
-                    return false;
-                }
-
-                field.Write(part);
-                if (end < 0)
-                {
-                    break;
-                }
-
-                Complete();
-                rest = rest[(end + 1)..];
-            }
-
-            return true;
-        }
-
-        public IReadOnlyList<WorkspaceEntry> Finish() => entries;
-
-        private void Complete()
-        {
-            fields[index] = Encoding.UTF8.GetString(field.WrittenSpan);
-            field.Clear();
-            if (++index < fields.Length)
-            {
-                return;
-            }
-
-            index = 0;
-            var meta = fields[1]!.Split(' ');
-            if (meta.Length != 2
-                || !long.TryParse(meta[0], NumberStyles.None, CultureInfo.InvariantCulture, out var size)
-                || !long.TryParse(meta[1], NumberStyles.None, CultureInfo.InvariantCulture, out var seconds))
-            {
-                return;
-            }
-
-            if (entries.Count >= MaxListedItems)
-            {
-                if (!full)
-                {
-                    full = true;
-                    logger.LogWarning("Project {Project} has more than {Max} configuration items of one type; listing the first ones", project, MaxListedItems);
-                }
-
-                return;
-            }
-
-            entries.Add(new WorkspaceEntry(fields[0]!, size, DateTimeOffset.FromUnixTimeSeconds(seconds), fields[2]!));
-        }
     }
 }

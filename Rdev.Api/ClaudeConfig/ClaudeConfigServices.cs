@@ -1,0 +1,63 @@
+using System.Diagnostics.CodeAnalysis;
+using Microsoft.AspNetCore.Http.HttpResults;
+using Npgsql;
+using Rdev.Api.Audit;
+using Rdev.Api.Execution;
+using Rdev.Api.Keys;
+using Rdev.Api.Kubernetes;
+using Rdev.Api.Projects;
+
+namespace Rdev.Api.ClaudeConfig;
+
+/// <summary>The services configuration handlers share, and the project checks every handler makes.</summary>
+public sealed record ClaudeConfigServices(
+    ProjectRegistry Projects,
+    IWorkspaceFiles Files,
+    NpgsqlDataSource DataSource,
+    AuditLog Audit,
+    HttpContext Context)
+{
+    /// <summary>
+    /// Where the project's items live; otherwise why not: 404 when this key may not see the project (or it is gone),
+    /// 409 when it cannot be reached now, 503 while the Kubernetes circuit is open.
+    /// </summary>
+    public bool TryResolve(string name, [NotNullWhen(true)] out RunTarget? target, [NotNullWhen(false)] out ProblemHttpResult? problem)
+    {
+        target = null;
+        if (!Context.User.CanAccessProject(name) || !Projects.TryGet(name, out var project) || project.IsGone)
+        {
+            problem = ConfigProblems.ProjectNotFound(name);
+            return false;
+        }
+
+        if (!project.Runnable)
+        {
+            problem = ConfigProblems.ProjectUnavailable(name, $"its workspace cannot be reached now (status '{project.Status}').");
+            return false;
+        }
+
+        if (Context.RequestServices.GetService<KubernetesCircuit>() is { State: KubernetesCircuitState.Open })
+        {
+            problem = ConfigProblems.KubernetesUnavailable("The Kubernetes API is failing; rdev stops calling it for a while.");
+            return false;
+        }
+
+        problem = null;
+        target = new RunTarget(name, project.Workspace, project.Pod?.Namespace, project.Pod?.Name, project.Pod?.Container);
+        return true;
+    }
+
+    /// <summary>
+    /// Audits, then changes the file, then commits: the change and its audit entry stand or fall together (short of
+    /// the commit itself failing after the file changed). Neither is cancelled by the client going away, so a change
+    /// is never abandoned halfway between the pod and the database.
+    /// </summary>
+    public async Task<T> ChangeAsync<T>(ConfigEditLock edit, string action, ConfigType type, string item, RunTarget target, Func<Task<T>> change)
+    {
+        await Audit.WriteAsync(edit.Connection, action, Context.User.GetKeyId(), target.Project, Context.Connection.RemoteIpAddress,
+            new { type = type.Name, item }, CancellationToken.None);
+        var result = await change();
+        await edit.CommitAsync(CancellationToken.None);
+        return result;
+    }
+}
