@@ -27,8 +27,10 @@ public class AuthenticationBenchmarks
 
     private WebApplication bare = null!;
     private WebApplication rdev = null!;
+    private WebApplication rdevLongCache = null!;
     private TestServer bareServer = null!;
     private TestServer rdevServer = null!;
+    private TestServer rdevLongCacheServer = null!;
     private string databaseName = null!;
     private string serverConnectionString = null!;
 
@@ -41,39 +43,17 @@ public class AuthenticationBenchmarks
         await ExecuteAsync($"CREATE DATABASE \"{databaseName}\"");
 
         bare = await StartAsync(builder => { }, app => app.MapGet(Path, Hello));
-        rdev = await StartAsync(
-            builder =>
-            {
-                builder.Configuration["ConnectionStrings:rdevdb"] =
-                    new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = databaseName }.ConnectionString;
-                builder.Configuration["Rdev:BootstrapAdminKey"] = AdminKey;
-                // Generous buckets: the benchmark measures the limiter's cost, not its refusals.
-                builder.Configuration["Rdev:RateLimit:PermitsPerMinute"] = "10000000";
-                builder.Configuration["Rdev:RateLimit:Burst"] = "10000000";
-                builder.Configuration["Rdev:RateLimit:UnauthenticatedPermitsPerMinute"] = "10000000";
-                builder.Configuration["Rdev:RateLimit:UnauthenticatedBurst"] = "10000000";
-                builder.Logging.SetMinimumLevel(LogLevel.Warning);
-                builder.AddServiceDefaults();
-                builder.AddApplicationServices();
-            },
-            app =>
-            {
-                // The same middleware, in the same order, as Rdev.Api/Program.cs.
-                app.UseRdevProblemDetails();
-                app.UseForwardedHeaders();
-                app.UseAuthentication();
-                app.UseRateLimiter();
-                app.UseAuthorization();
-                app.MapGet(Path + "/anonymous", Hello).AllowAnonymous();
-                app.MapGet(Path + "/key", Hello).RequireAuthorization(Scopes.ProjectsRead);
-            });
+        rdev = await StartRdevAsync(cacheSeconds: null);
+        rdevLongCache = await StartRdevAsync(cacheSeconds: "3600");
         bareServer = bare.GetTestServer();
         rdevServer = rdev.GetTestServer();
+        rdevLongCacheServer = rdevLongCache.GetTestServer();
 
         await ExpectAsync(bareServer, Path, null, StatusCodes.Status200OK);
         await ExpectAsync(rdevServer, Path + "/anonymous", null, StatusCodes.Status200OK);
         await ExpectAsync(rdevServer, Path + "/key", AdminKey, StatusCodes.Status200OK);
         await ExpectAsync(rdevServer, Path + "/key", null, StatusCodes.Status401Unauthorized);
+        await ExpectAsync(rdevLongCacheServer, Path + "/key", AdminKey, StatusCodes.Status200OK);
     }
 
     [GlobalCleanup]
@@ -81,6 +61,7 @@ public class AuthenticationBenchmarks
     {
         await bare.DisposeAsync();
         await rdev.DisposeAsync();
+        await rdevLongCache.DisposeAsync();
         NpgsqlConnection.ClearAllPools();
         await ExecuteAsync($"DROP DATABASE IF EXISTS \"{databaseName}\" WITH (FORCE)");
     }
@@ -93,6 +74,41 @@ public class AuthenticationBenchmarks
 
     [Benchmark(Description = "rdev host, cached key, scope policy")]
     public Task<HttpContext> CachedKeyOnRdev() => rdevServer.SendAsync(context => Get(context, Path + "/key", AdminKey));
+
+    /// <summary>The same with a cache that never re-reads the key: the difference is the once-a-second database read.</summary>
+    [Benchmark(Description = "rdev host, cached key, no re-read")]
+    public Task<HttpContext> CachedKeyNoReread() => rdevLongCacheServer.SendAsync(context => Get(context, Path + "/key", AdminKey));
+
+    private Task<WebApplication> StartRdevAsync(string? cacheSeconds) => StartAsync(
+        builder =>
+        {
+            builder.Configuration["ConnectionStrings:rdevdb"] =
+                new NpgsqlConnectionStringBuilder(serverConnectionString) { Database = databaseName }.ConnectionString;
+            builder.Configuration["Rdev:BootstrapAdminKey"] = AdminKey;
+            if (cacheSeconds is not null)
+            {
+                builder.Configuration["Rdev:Keys:CacheSeconds"] = cacheSeconds;
+            }
+            // Generous buckets: the benchmark measures the limiter's cost, not its refusals.
+            builder.Configuration["Rdev:RateLimit:PermitsPerMinute"] = "10000000";
+            builder.Configuration["Rdev:RateLimit:Burst"] = "10000000";
+            builder.Configuration["Rdev:RateLimit:UnauthenticatedPermitsPerMinute"] = "10000000";
+            builder.Configuration["Rdev:RateLimit:UnauthenticatedBurst"] = "10000000";
+            builder.Logging.SetMinimumLevel(LogLevel.Warning);
+            builder.AddServiceDefaults();
+            builder.AddApplicationServices();
+        },
+        app =>
+        {
+            // The same middleware, in the same order, as Rdev.Api/Program.cs.
+            app.UseRdevProblemDetails();
+            app.UseForwardedHeaders();
+            app.UseAuthentication();
+            app.UseRateLimiter();
+            app.UseAuthorization();
+            app.MapGet(Path + "/anonymous", Hello).AllowAnonymous();
+            app.MapGet(Path + "/key", Hello).RequireAuthorization(Scopes.ProjectsRead);
+        });
 
     private static string Hello() => "hello";
 
