@@ -40,6 +40,12 @@ public sealed record ProjectSettings(
             error = $"invalid YAML at line {ex.Start.Line}: {Innermost(ex).Message}";
             return false;
         }
+        catch (Exception ex) when (ex is InvalidCastException or FormatException or OverflowException or ArgumentException)
+        {
+            // The ConfigMap is written by people: whatever it holds must end as a skipped entry, never a stuck watch.
+            error = $"invalid entry: {ex.Message}";
+            return false;
+        }
 
         document ??= new Document();
         var problems = new List<string>();

@@ -60,6 +60,10 @@ public sealed class ClusterProjectsTests
     [InlineData("allowed_commands: [claude, bash]\n", "'bash'")]
     [InlineData("unknown_field: 1\n", "invalid YAML")]
     [InlineData("- a\n- list\n", "invalid YAML")]
+    [InlineData("max_concurrent_commands: 99999999999\n", "invalid")]
+    [InlineData("allowed_commands: claude\n", "invalid YAML")]
+    [InlineData("description: [a, b]\n", "invalid YAML")]
+    [InlineData("{{{", "invalid YAML")]
     public void MalformedEntriesAreSkippedWithTheReason(string yaml, string reason)
     {
         var settings = Settings(("alpha.yaml", yaml));
