@@ -1,4 +1,5 @@
 using k8s;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace Rdev.Discovery.Kubernetes;
 
@@ -6,14 +7,15 @@ public static class KubernetesClientRegistration
 {
     /// <summary>
     /// One <see cref="IKubernetes"/> for the process: in-cluster configuration (service account) inside a pod,
-    /// else the kubeconfig (<c>KUBECONFIG</c> or ~/.kube/config).
+    /// else the kubeconfig (<c>KUBECONFIG</c> or ~/.kube/config). A <see cref="KubernetesClientConfiguration"/>
+    /// registered before this call (tests point it at a fake API server) is used instead.
     /// </summary>
     public static IServiceCollection AddKubernetesClient(this IServiceCollection services)
     {
-        services.AddSingleton(_ => KubernetesClientConfiguration.IsInCluster()
+        services.TryAddSingleton(_ => KubernetesClientConfiguration.IsInCluster()
             ? KubernetesClientConfiguration.InClusterConfig()
             : KubernetesClientConfiguration.BuildConfigFromConfigFile());
-        services.AddSingleton<IKubernetes>(sp => new k8s.Kubernetes(sp.GetRequiredService<KubernetesClientConfiguration>()));
+        services.TryAddSingleton<IKubernetes>(sp => new k8s.Kubernetes(sp.GetRequiredService<KubernetesClientConfiguration>()));
         return services;
     }
 }
