@@ -20,7 +20,7 @@ internal static class ConfigProblems
         Problem(StatusCodes.Status409Conflict, "Project unavailable", $"Project '{name}': {detail}", "PROJECT_UNAVAILABLE");
 
     public static ProblemHttpResult KubernetesUnavailable(string detail) =>
-        Problem(StatusCodes.Status503ServiceUnavailable, "Kubernetes unavailable", detail + " Nothing was half-written; retry later.",
+        Problem(StatusCodes.Status503ServiceUnavailable, "Kubernetes unavailable", detail + " Retry later; an item is never left half-written.",
             "KUBERNETES_UNAVAILABLE");
 
     public static ProblemHttpResult AlreadyExists(ConfigType type, string item) =>
