@@ -29,8 +29,9 @@ public static class WorkspaceScripts
     public const int WorkspaceMissing = 3, NotFound = 4, Unsafe = 5, Refused = 6, ShortInput = 7, MissingTool = 8;
 
     /// <summary>
-    /// Checks for <c>stat</c> (not in every minimal image), enters the workspace and refuses a symbolic link on any folder of <c>$2</c>, walking it one '/'-separated
-    /// segment at a time (globbing off: the segments are validated names, but a pattern must never expand here).
+    /// Checks for <c>stat</c> (not in every minimal image), enters the workspace and refuses a symbolic link on any
+    /// folder of <c>$2</c>, walking it one '/'-separated segment at a time (globbing off: the segments are validated
+    /// names, but a pattern must never expand here).
     /// </summary>
     private const string Prologue = """
         command -v stat > /dev/null || exit 8
