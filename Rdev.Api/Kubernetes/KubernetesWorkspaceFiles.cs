@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.Globalization;
 using System.Text;
+using Polly.CircuitBreaker;
 using Rdev.Api.ClaudeConfig;
 using Rdev.Api.Execution;
 
@@ -20,6 +21,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
     public const int MaxListedItems = 10_000;
 
     private static readonly TimeSpan CleanupTimeout = TimeSpan.FromSeconds(5);
+    private static readonly TimeSpan CleanupRetryDelay = TimeSpan.FromMilliseconds(500);
 
     public async Task<IReadOnlyList<WorkspaceEntry>> ListAsync(RunTarget target, ConfigType type, CancellationToken cancellationToken)
     {
@@ -71,13 +73,12 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
         var output = new ScriptOutput(64);
         var command = WorkspaceScripts.Command(WorkspaceScripts.Write, target.Workspace, item.Folder, item.FileName,
             content.Length.ToString(CultureInfo.InvariantCulture));
-        var exec = new ExecProgress();
         int exitCode;
         try
         {
-            exitCode = await ExecAsync(target, "kubernetes config write", command, content, output.Append, cancellationToken, exec);
+            exitCode = await ExecAsync(target, "kubernetes config write", command, content, output.Append, cancellationToken);
         }
-        catch (WorkspaceUnavailableException e) when (!e.ProjectProblem && exec.Connected)
+        catch (WorkspaceUnavailableException e) when (!e.ProjectProblem && MayHaveStarted(e))
         {
             await CleanupAsync(target, item);
             throw;
@@ -106,29 +107,50 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
     }
 
     /// <summary>
-    /// A write whose connection was lost may have left its temporary file (a runtime that kills the process on
-    /// disconnect gives the script no chance to remove it). Best effort: if the pod is unreachable the next write of
-    /// the item removes it.
+    /// A write whose connection was lost may have left its temporary file: a runtime that kills the process on
+    /// disconnect gives the script no chance to remove it. Best effort, twice: at once, and again after a moment for a
+    /// writer that was still finishing (a child the kill missed); if the pod stays unreachable, the next write of the
+    /// item removes the file.
     /// </summary>
     private async Task CleanupAsync(RunTarget target, ItemLocation item)
     {
-        using var timeout = new CancellationTokenSource(CleanupTimeout);
-        try
+        var command = WorkspaceScripts.Command(WorkspaceScripts.Cleanup, target.Workspace, item.Folder, item.FileName, "");
+        for (var pass = 0; pass < 2; pass++)
         {
-            var command = WorkspaceScripts.Command(WorkspaceScripts.Cleanup, target.Workspace, item.Folder, item.FileName, "");
-            await ExecAsync(target, "kubernetes config cleanup", command, stdin: null, new ScriptOutput(0).Append, timeout.Token);
-        }
-        catch (Exception e) when (e is WorkspaceUnavailableException or OperationCanceledException)
-        {
-            logger.LogInformation("Could not remove temporary files of {Item} in project {Project} after a failed write: {Message}",
-                item.Path, target.Project, e.Message);
+            using var timeout = new CancellationTokenSource(CleanupTimeout);
+            try
+            {
+                await Task.Delay(pass * CleanupRetryDelay, timeout.Token);
+                await ExecAsync(target, "kubernetes config cleanup", command, stdin: null, new ScriptOutput(0).Append, timeout.Token);
+            }
+            catch (Exception e) when (e is WorkspaceUnavailableException or OperationCanceledException)
+            {
+                logger.LogInformation("Could not remove temporary files of {Item} in project {Project} after a failed write: {Message}",
+                    item.Path, target.Project, e.Message);
+                if (e is not WorkspaceUnavailableException unavailable || !MayHaveStarted(unavailable))
+                {
+                    // Kubernetes refuses execs right now: the next write of the item cleans up.
+                    return;
+                }
+            }
         }
     }
+
+    /// <summary>
+    /// Whether a failed write may have started its script: a connection lost or timed out, even while opening, may
+    /// have; a refusal before the upgrade (an HTTP status) or an open circuit started nothing.
+    /// </summary>
+    private static bool MayHaveStarted(WorkspaceUnavailableException exception) => exception.InnerException switch
+    {
+        null => true,
+        BrokenCircuitException => false,
+        var inner => ExecFailure.Classify(inner)?.StatusCode is null,
+    };
 
     /// <summary>Runs one script to its end and returns its exit code, feeding stdout to <paramref name="onStdout"/>.</summary>
     private async Task<int> ExecAsync(
         RunTarget target, string operation, IReadOnlyList<string> command, ReadOnlyMemory<byte>? stdin,
-        Func<ReadOnlyMemory<byte>, bool> onStdout, CancellationToken cancellationToken, ExecProgress? progress = null)
+        Func<ReadOnlyMemory<byte>, bool> onStdout, CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(OperationTimeout);
@@ -146,7 +168,6 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
 
             await using (connection)
             {
-                progress?.Connected = true;
                 var sending = stdin is { } data ? SendAsync(connection, data, timeout.Token) : Task.CompletedTask;
                 var stderr = new ScriptOutput(1024);
                 await foreach (var chunk in connection.Output.ReadAllAsync(timeout.Token))
@@ -216,11 +237,5 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
         logger.LogWarning("The {Operation} script in pod {Pod} for project {Project} failed (exit code {ExitCode}); does the image have sh, head, stat, tr and wc?",
             operation, target.Pod, target.Project, exitCode);
         return new WorkspaceUnavailableException("The workspace script failed in the project's pod; see the API log.", projectProblem: true);
-    }
-
-    /// <summary>Whether the exec got as far as a connection, so a failure may have left something behind in the pod.</summary>
-    private sealed class ExecProgress
-    {
-        public bool Connected { get; set; }
     }
 }

@@ -112,8 +112,17 @@ public sealed class KubernetesConfigFailureTests(KubernetesConfigHost host) : IC
                     Assert.True(after.AsSpan().SequenceEqual(before) || after.AsSpan().SequenceEqual(Utf8(content)), $"round {round}: a mix of old and new");
                 }
 
-                await ConfigHost.Until(() => Task.FromResult(TemporaryFiles(workspace).Length == 0), $"no temporary file after round {round}",
-                    TimeSpan.FromSeconds(10));
+                var deadline = DateTime.UtcNow.AddSeconds(10);
+                while (TemporaryFiles(workspace).Length > 0 && DateTime.UtcNow < deadline)
+                {
+                    await Task.Delay(50);
+                }
+
+                Assert.True(TemporaryFiles(workspace).Length == 0, $"round {round} ({status}, kill {cluster.KillExecProcessOnDisconnect}): " +
+                    string.Join(", ", TemporaryFiles(workspace).Select(Path.GetFileName)) + " left; execs since the write: " +
+                    string.Join("; ", cluster.ExecCalls.Skip(writeIndex).Select(c =>
+                        $"{(c.Stdin ? "write" : c.Command[2] == Rdev.Api.Kubernetes.WorkspaceScripts.Cleanup ? "cleanup" : "other")} exit " +
+                        $"{(c.ExitCode.IsCompleted ? c.ExitCode.Result.ToString() : "running")}")));
             }
         }
         finally
