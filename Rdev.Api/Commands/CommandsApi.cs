@@ -19,21 +19,26 @@ public static class CommandsApi
         projects.MapPost("/claude", RunClaude)
             .RequireAuthorization(Scopes.CommandsRun)
             .AddEndpointFilter<ValidationFilter<ClaudeRequest>>()
-            .WithSummary("Run a Claude Code prompt in the project's workspace");
+            .WithSummary("Run a Claude Code prompt in the project's workspace")
+            .WithExamples(CommandsOpenApi.Claude, "202", CommandsOpenApi.Queued);
         projects.MapPost("/git", RunGit)
             .RequireAuthorization(Scopes.CommandsRun)
             .AddEndpointFilter<ValidationFilter<GitRequest>>()
-            .WithSummary("Run an allow-listed git command in the project's workspace");
+            .WithSummary("Run an allow-listed git command in the project's workspace")
+            .WithExamples(CommandsOpenApi.Git, "202", CommandsOpenApi.Queued);
         projects.MapPost("/shell", RunShell)
             .RequireAuthorization(Scopes.CommandsShell)
             .AddEndpointFilter<ValidationFilter<ShellRequest>>()
-            .WithSummary("Run sh -c <command> in the project's workspace");
+            .WithSummary("Run sh -c <command> in the project's workspace")
+            .WithExamples(CommandsOpenApi.Shell, "202", CommandsOpenApi.Queued);
         projects.MapGet("/commands", ListCommands)
             .RequireAuthorization(Scopes.CommandsRead)
-            .WithSummary("The project's commands, newest first");
+            .WithSummary("The project's commands, newest first")
+            .WithExamples(null, "200", CommandsOpenApi.Page);
 
         var commands = app.MapGroup("/api/v1/commands/{id:guid}").WithTags("Commands");
-        commands.MapGet("", GetCommand).RequireAuthorization(Scopes.CommandsRead).WithSummary("One command");
+        commands.MapGet("", GetCommand).RequireAuthorization(Scopes.CommandsRead).WithSummary("One command")
+            .WithExamples(null, "200", CommandsOpenApi.Record);
         commands.MapGet("/output", GetOutput).RequireAuthorization(Scopes.CommandsRead)
             .WithSummary("The whole stored output as text")
             .Produces<string>(StatusCodes.Status200OK, "text/plain");
@@ -41,7 +46,8 @@ public static class CommandsApi
             .WithSummary("Server-Sent Events: replay after Last-Event-ID, then live")
             .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
         commands.MapPost("/cancel", Cancel).RequireAuthorization(Scopes.CommandsRun)
-            .WithSummary("Stop the command: SIGTERM to its process group, SIGKILL after a grace period");
+            .WithSummary("Stop the command: SIGTERM to its process group, SIGKILL after a grace period")
+            .WithExamples(null, "202", CommandsOpenApi.Queued);
         return app;
     }
 

@@ -1,0 +1,36 @@
+using System.Text.Json;
+
+namespace Rdev.Tests.Commands;
+
+public sealed class CommandsOpenApiTests : IAsyncLifetime
+{
+    private readonly CommandsHost host = new();
+
+    public Task InitializeAsync() => host.InitializeAsync();
+
+    public Task DisposeAsync() => host.DisposeAsync();
+
+    [Theory]
+    [InlineData("/api/v1/projects/{name}/claude", "post", "202")]
+    [InlineData("/api/v1/projects/{name}/git", "post", "202")]
+    [InlineData("/api/v1/projects/{name}/shell", "post", "202")]
+    [InlineData("/api/v1/projects/{name}/commands", "get", "200")]
+    [InlineData("/api/v1/commands/{id}", "get", "200")]
+    [InlineData("/api/v1/commands/{id}/cancel", "post", "202")]
+    public async Task EveryCommandEndpointIsDocumentedWithItsAnswersAndAnExample(string path, string method, string success)
+    {
+        var document = JsonDocument.Parse(await host.StartApi().GetStringAsync("/openapi/v1.json")).RootElement;
+        var operation = document.GetProperty("paths").GetProperty(path).GetProperty(method);
+        var responses = operation.GetProperty("responses");
+        foreach (var status in new[] { success, "401", "403", "429" })
+        {
+            Assert.True(responses.TryGetProperty(status, out _), $"{method} {path} documents {status}");
+        }
+
+        Assert.True(responses.GetProperty(success).GetProperty("content").GetProperty("application/json").TryGetProperty("example", out _));
+        if (method == "post" && !path.EndsWith("/cancel", StringComparison.Ordinal))
+        {
+            Assert.True(operation.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").TryGetProperty("example", out _));
+        }
+    }
+}
