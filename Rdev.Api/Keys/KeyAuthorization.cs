@@ -3,39 +3,45 @@ using Microsoft.AspNetCore.Authorization.Policy;
 
 namespace Rdev.Api.Keys;
 
-/// <summary>The key must carry this scope (or <see cref="Scopes.Admin"/>).</summary>
-public sealed record ScopeRequirement(string Scope) : IAuthorizationRequirement;
-
-/// <summary>The client address must be in the key's <c>allowed_ips</c> (an empty list allows any).</summary>
-public sealed class ClientAddressRequirement : IAuthorizationRequirement
-{
-    public static readonly ClientAddressRequirement Instance = new();
-}
-
 /// <summary>
-/// The fallback for endpoints that declare no policy: under <c>/api</c> a valid key from an allowed address is needed,
+/// What every key policy asks, in one requirement (one handler pass per request): an authenticated key, used from an
+/// address in its <c>allowed_ips</c>, carrying <see cref="Scope"/> (or <see cref="Scopes.Admin"/>) when one is named.
+/// <see cref="OnlyUnderApi"/> is the fallback for endpoints that declare no policy: under <c>/api</c> a key is needed,
 /// elsewhere (health, OpenAPI, docs, unknown routes) nothing.
 /// </summary>
-public sealed class ApiPathRequirement : IAuthorizationRequirement
-{
-    public static readonly ApiPathRequirement Instance = new();
-}
+public sealed record KeyRequirement(string? Scope, bool OnlyUnderApi = false) : IAuthorizationRequirement;
 
 public sealed class KeyAuthorizationHandler : IAuthorizationHandler
 {
+    public const string AddressDetail = "This API key may not be used from this client address (see the key's allowed_ips).";
+
     public Task HandleAsync(AuthorizationHandlerContext context)
     {
         var http = context.Resource as HttpContext;
         foreach (var requirement in context.Requirements)
         {
-            var satisfied = requirement switch
+            if (requirement is not KeyRequirement key)
             {
-                ScopeRequirement scope => context.User.HasScope(scope.Scope),
-                ClientAddressRequirement => IsFromAllowedAddress(http),
-                ApiPathRequirement => !NeedsKey(http) || (context.User.Identity?.IsAuthenticated == true && IsFromAllowedAddress(http)),
-                _ => false,
-            };
-            if (satisfied)
+                continue;
+            }
+
+            if (key.OnlyUnderApi && !NeedsKey(http))
+            {
+                context.Succeed(requirement);
+            }
+            else if (context.User.Identity?.IsAuthenticated != true)
+            {
+                // Not failed explicitly: the policy evaluator turns an unauthenticated refusal into a 401 challenge.
+            }
+            else if (http?.Features.Get<ApiKey>() is not { } apiKey || !apiKey.AllowsAddress(http.Connection.RemoteIpAddress))
+            {
+                context.Fail(new AuthorizationFailureReason(this, AddressDetail));
+            }
+            else if (key.Scope is not null && !context.User.HasScope(key.Scope))
+            {
+                context.Fail(new AuthorizationFailureReason(this, $"This API key lacks the '{key.Scope}' scope."));
+            }
+            else
             {
                 context.Succeed(requirement);
             }
@@ -43,9 +49,6 @@ public sealed class KeyAuthorizationHandler : IAuthorizationHandler
 
         return Task.CompletedTask;
     }
-
-    private static bool IsFromAllowedAddress(HttpContext? http) =>
-        http?.Features.Get<ApiKey>() is { } key && key.AllowsAddress(http.Connection.RemoteIpAddress);
 
     private static bool NeedsKey(HttpContext? http) =>
         http is null || (http.GetEndpoint() is not null && http.Request.Path.StartsWithSegments("/api"));
@@ -66,12 +69,7 @@ public sealed class ProblemAuthorizationResultHandler : IAuthorizationMiddleware
             return defaultHandler.HandleAsync(next, context, policy, authorizeResult);
         }
 
-        var failed = authorizeResult.AuthorizationFailure?.FailedRequirements.ToList() ?? [];
-        var detail = failed.Any(r => r is ClientAddressRequirement or ApiPathRequirement)
-            ? "This API key may not be used from this client address (see the key's allowed_ips)."
-            : failed.OfType<ScopeRequirement>().FirstOrDefault() is { } missing
-                ? $"This API key lacks the '{missing.Scope}' scope."
-                : "This API key may not do this.";
+        var detail = authorizeResult.AuthorizationFailure?.FailureReasons.FirstOrDefault()?.Message ?? "This API key may not do this.";
         return context.WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden", detail);
     }
 }

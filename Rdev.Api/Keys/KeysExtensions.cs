@@ -39,7 +39,7 @@ public static class KeysExtensions
 
         var authorization = services.AddAuthorizationBuilder()
             .SetDefaultPolicy(KeyPolicy(scope: null))
-            .SetFallbackPolicy(new AuthorizationPolicyBuilder().AddRequirements(ApiPathRequirement.Instance).Build());
+            .SetFallbackPolicy(new AuthorizationPolicyBuilder().AddRequirements(new KeyRequirement(null, OnlyUnderApi: true)).Build());
         foreach (var scope in Scopes.All)
         {
             authorization.AddPolicy(scope, KeyPolicy(scope));
@@ -50,14 +50,6 @@ public static class KeysExtensions
         return services;
     }
 
-    private static AuthorizationPolicy KeyPolicy(string? scope)
-    {
-        var policy = new AuthorizationPolicyBuilder().RequireAuthenticatedUser();
-        if (scope is not null)
-        {
-            policy.AddRequirements(new ScopeRequirement(scope));
-        }
-
-        return policy.AddRequirements(ClientAddressRequirement.Instance).Build();
-    }
+    private static AuthorizationPolicy KeyPolicy(string? scope) =>
+        new AuthorizationPolicyBuilder().AddRequirements(new KeyRequirement(scope)).Build();
 }

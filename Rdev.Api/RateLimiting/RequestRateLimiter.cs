@@ -95,13 +95,20 @@ public sealed class RequestRateLimiter : PartitionedRateLimiter<HttpContext>
         if (lease is BucketLease bucket)
         {
             var headers = context.Response.Headers;
-            headers["RateLimit-Limit"] = bucket.Limit.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            headers["RateLimit-Remaining"] = bucket.Remaining.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            headers["RateLimit-Reset"] = bucket.ResetSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            headers["RateLimit-Limit"] = Number(bucket.Limit);
+            headers["RateLimit-Remaining"] = Number(bucket.Remaining);
+            headers["RateLimit-Reset"] = Number(bucket.ResetSeconds);
         }
 
         return lease;
     }
+
+    private static readonly string[] SmallNumbers =
+        Enumerable.Range(0, 1024).Select(n => n.ToString(System.Globalization.CultureInfo.InvariantCulture)).ToArray();
+
+    /// <summary>Header values without an allocation for the common, small ones.</summary>
+    private static string Number(int value) =>
+        (uint)value < SmallNumbers.Length ? SmallNumbers[value] : value.ToString(System.Globalization.CultureInfo.InvariantCulture);
 
     protected override void Dispose(bool disposing)
     {
