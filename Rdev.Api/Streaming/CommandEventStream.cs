@@ -20,8 +20,9 @@ namespace Rdev.Api.Streaming;
 /// </remarks>
 public sealed class CommandEventStream(Guid commandId, long afterSeq) : IResult
 {
-    // Output events hold up to 64 KiB each: a page stays a few MiB per stream.
-    private const int PageSize = 64;
+    // Output events hold up to 64 KiB of output each: a page stays about 2 MiB in memory per stream, which is what
+    // bounds the API's memory with many subscribers (docs/benchmarks.md).
+    private const int PageSize = 16;
 
     public async Task ExecuteAsync(HttpContext context)
     {

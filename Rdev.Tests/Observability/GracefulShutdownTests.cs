@@ -1,8 +1,6 @@
-using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Net.ServerSentEvents;
-using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
 using Rdev.Tests.Commands;
@@ -26,9 +24,8 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         await host.AddProjectAsync("rollout");
         await CommandsHost.WaitForProjectAsync(other, "rollout");
 
-        var port = FreePort();
-        using var api = StartApiProcess(port);
-        var client = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+        using var api = ApiProcess.Start(host.ConnectionString, host.Settings);
+        var client = new HttpClient { BaseAddress = api.BaseAddress };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", CommandsHost.AdminKey);
         await Poll.UntilAsync(async () =>
         {
@@ -57,14 +54,14 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
             if (!signalled && events.Count(e => e.EventType == "output") >= 3)
             {
                 signalled = true;
-                Assert.Equal(0, Signal(api.Id, 15));
+                Assert.Equal(0, api.Signal(15));
             }
         }
 
         Assert.True(signalled);
         Assert.Equal(TimeSpan.FromMilliseconds(1000), parser.ReconnectionInterval);
-        Assert.True(api.WaitForExit(TimeSpan.FromSeconds(30)), "the API process exits after SIGTERM");
-        Assert.Equal(0, api.ExitCode);
+        Assert.True(api.Process.WaitForExit(TimeSpan.FromSeconds(30)), "the API process exits after SIGTERM");
+        Assert.Equal(0, api.Process.ExitCode);
 
         // The client comes back to another replica with its last id and gets the rest, ending with the final status.
         var rest = await CommandsHost.ReadStreamAsync(other, id, long.Parse(events[^1].EventId!));
@@ -78,42 +75,5 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         Assert.Equal(Enumerable.Range(1, lines.Length).Select(i => $"line {i}"), lines);
         var stored = await host.Database.ScalarAsync<long>($"SELECT output_bytes FROM commands WHERE id = '{id}'");
         Assert.Equal(Encoding.UTF8.GetByteCount(string.Concat(lines.Select(l => l + "\n"))), stored);
-    }
-
-    private Process StartApiProcess(int port)
-    {
-        var dll = Path.Combine(RepositoryRoot.Path, "Rdev.Api", "bin", RepositoryRoot.Configuration, "net10.0", "Rdev.Api.dll");
-        var info = new ProcessStartInfo("dotnet")
-        {
-            ArgumentList = { dll },
-            WorkingDirectory = Path.GetDirectoryName(dll)!,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-        };
-        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
-        info.Environment["ConnectionStrings__rdevdb"] = host.ConnectionString;
-        foreach (var (key, value) in host.Settings)
-        {
-            info.Environment[key.Replace(":", "__")] = value;
-        }
-
-        var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
-        process.BeginOutputReadLine();
-        process.BeginErrorReadLine();
-        return process;
-    }
-
-    private static int Signal(int pid, int signal) => Kill(pid, signal);
-
-    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
-    private static extern int Kill(int pid, int signal);
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace Rdev.Tests.Infrastructure;
+
+/// <summary>The built Rdev.Api as its own process on a free loopback port, configured like a Kubernetes Deployment.</summary>
+public sealed class ApiProcess : IDisposable
+{
+    private ApiProcess(Process process, int port)
+    {
+        Process = process;
+        BaseAddress = new Uri($"http://127.0.0.1:{port}");
+    }
+
+    public Process Process { get; }
+
+    public Uri BaseAddress { get; }
+
+    public static ApiProcess Start(string connectionString, IEnumerable<KeyValuePair<string, string?>> settings)
+    {
+        var port = FreePort();
+        var dll = Path.Combine(RepositoryRoot.Path, "Rdev.Api", "bin", RepositoryRoot.Configuration, "net10.0", "Rdev.Api.dll");
+        var info = new ProcessStartInfo("dotnet")
+        {
+            ArgumentList = { dll },
+            WorkingDirectory = Path.GetDirectoryName(dll)!,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment["ASPNETCORE_URLS"] = $"http://127.0.0.1:{port}";
+        info.Environment["ConnectionStrings__rdevdb"] = connectionString;
+        foreach (var (key, value) in settings)
+        {
+            info.Environment[key.Replace(":", "__")] = value;
+        }
+
+        var process = Process.Start(info)!;
+        process.OutputDataReceived += (_, _) => { };
+        process.ErrorDataReceived += (_, _) => { };
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        return new ApiProcess(process, port);
+    }
+
+    /// <summary>Sends a POSIX signal (15 = SIGTERM) to the process.</summary>
+    public int Signal(int signal) => Kill(Process.Id, signal);
+
+    public void Dispose()
+    {
+        if (!Process.HasExited)
+        {
+            Process.Kill(entireProcessTree: true);
+            Process.WaitForExit(10_000);
+        }
+
+        Process.Dispose();
+    }
+
+    [System.Runtime.InteropServices.DllImport("libc", EntryPoint = "kill")]
+    private static extern int Kill(int pid, int signal);
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
