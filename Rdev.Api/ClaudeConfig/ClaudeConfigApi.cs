@@ -35,20 +35,24 @@ public static class ClaudeConfigApi
         read.MapGet("", ListItems)
             .WithName("ListClaudeConfigItems")
             .WithSummary("List a project's commands, skills or agents")
+            .WithExamples(null, "200", ClaudeConfigOpenApi.Page)
             .WithDescription("`type` is `commands`, `skills` or `agents`. Items are sorted by name; pass `next_cursor` as " +
                 "`cursor` for the next page. A workspace without the folder lists nothing.");
         read.MapGet("/{item}", GetItem)
             .WithName("GetClaudeConfigItem")
-            .WithSummary("Read one item: content, parsed front matter and an ETag");
+            .WithSummary("Read one item: content, parsed front matter and an ETag")
+            .WithExamples(null, "200", ClaudeConfigOpenApi.Item);
         write.MapPost("", CreateItem)
             .WithValidation<CreateConfigItemRequest>()
             .WithName("CreateClaudeConfigItem")
             .WithSummary("Create an item; 409 if one of that name exists")
+            .WithExamples(ClaudeConfigOpenApi.Create, "201", ClaudeConfigOpenApi.Item)
             .WithDescription("The content is written to a temporary file and renamed into place. Returns the item and its ETag.");
         write.MapPut("/{item}", UpdateItem)
             .WithValidation<UpdateConfigItemRequest>()
             .WithName("UpdateClaudeConfigItem")
             .WithSummary("Replace an item's content; requires If-Match")
+            .WithExamples(ClaudeConfigOpenApi.Update, "200", ClaudeConfigOpenApi.Item)
             .ProducesProblem(StatusCodes.Status412PreconditionFailed)
             .ProducesProblem(StatusCodes.Status428PreconditionRequired)
             .WithDescription("`If-Match` must carry the ETag from the last read (412 when the item changed since) or `*`; " +

@@ -17,7 +17,11 @@ public sealed class CommandsOpenApiTests : IAsyncLifetime
     [InlineData("/api/v1/projects/{name}/commands", "get", "200")]
     [InlineData("/api/v1/commands/{id}", "get", "200")]
     [InlineData("/api/v1/commands/{id}/cancel", "post", "202")]
-    public async Task EveryCommandEndpointIsDocumentedWithItsAnswersAndAnExample(string path, string method, string success)
+    [InlineData("/api/v1/projects/{name}/claude-config/{type}", "get", "200")]
+    [InlineData("/api/v1/projects/{name}/claude-config/{type}", "post", "201")]
+    [InlineData("/api/v1/projects/{name}/claude-config/{type}/{item}", "get", "200")]
+    [InlineData("/api/v1/projects/{name}/claude-config/{type}/{item}", "put", "200")]
+    public async Task EveryCommandAndConfigEndpointIsDocumentedWithItsAnswersAndAnExample(string path, string method, string success)
     {
         var document = JsonDocument.Parse(await host.StartApi().GetStringAsync("/openapi/v1.json")).RootElement;
         var operation = document.GetProperty("paths").GetProperty(path).GetProperty(method);
@@ -28,7 +32,7 @@ public sealed class CommandsOpenApiTests : IAsyncLifetime
         }
 
         Assert.True(responses.GetProperty(success).GetProperty("content").GetProperty("application/json").TryGetProperty("example", out _));
-        if (method == "post" && !path.EndsWith("/cancel", StringComparison.Ordinal))
+        if (method is "post" or "put" && !path.EndsWith("/cancel", StringComparison.Ordinal))
         {
             Assert.True(operation.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").TryGetProperty("example", out _));
         }
