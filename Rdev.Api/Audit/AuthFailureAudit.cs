@@ -13,7 +13,7 @@ namespace Rdev.Api.Audit;
 /// under a NULL address.
 /// </summary>
 public sealed class AuthFailureAudit(NpgsqlDataSource dataSource, TimeProvider time, ILogger<AuthFailureAudit> logger)
-    : BackgroundService
+    : PeriodicFlusher(FlushInterval)
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
     private const int MaxSourcesPerFlush = 10_000;
@@ -36,32 +36,7 @@ public sealed class AuthFailureAudit(NpgsqlDataSource dataSource, TimeProvider t
         Interlocked.Increment(ref perReason[(int)reason]);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        using var timer = new PeriodicTimer(FlushInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await FlushAsync(stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    /// <remarks>
-    /// The last flush is best effort: in a host whose stop races its disposal (WebApplicationFactory) the database may
-    /// already be gone, and up to one flush interval of counts is lost.
-    /// </remarks>
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await FlushAsync(cancellationToken);
-    }
-
-    private async Task FlushAsync(CancellationToken ct)
+    protected override async Task FlushAsync(CancellationToken ct)
     {
         // Take each counter with an exchange, so an increment racing with the flush is written now or next time.
         var rows = new List<(DateTimeOffset Window, string? Source, Dictionary<string, long> Reasons)>();

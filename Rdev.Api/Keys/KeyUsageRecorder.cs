@@ -6,7 +6,7 @@ namespace Rdev.Api.Keys;
 /// Keeps <c>last_used_at</c> roughly current without a database write per request: each key is noted at most once
 /// per <see cref="Resolution"/> on this replica, and the notes are written in one batch every few seconds.
 /// </summary>
-public sealed class KeyUsageRecorder(ApiKeyStore store, TimeProvider time, ILogger<KeyUsageRecorder> logger) : BackgroundService
+public sealed class KeyUsageRecorder(ApiKeyStore store, TimeProvider time, ILogger<KeyUsageRecorder> logger) : PeriodicFlusher(FlushInterval)
 {
     public static readonly TimeSpan Resolution = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(2);
@@ -26,29 +26,7 @@ public sealed class KeyUsageRecorder(ApiKeyStore store, TimeProvider time, ILogg
         pending[keyId] = time.GetUtcNow();
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        // Real time on purpose: the flush cadence is not part of what tests fake.
-        using var timer = new PeriodicTimer(FlushInterval);
-        try
-        {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
-            {
-                await FlushAsync(stoppingToken);
-            }
-        }
-        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-        {
-        }
-    }
-
-    public override async Task StopAsync(CancellationToken cancellationToken)
-    {
-        await base.StopAsync(cancellationToken);
-        await FlushAsync(cancellationToken);
-    }
-
-    private async Task FlushAsync(CancellationToken ct)
+    protected override async Task FlushAsync(CancellationToken ct)
     {
         var ids = new List<string>();
         var times = new List<DateTimeOffset>();
