@@ -6,8 +6,7 @@ namespace Rdev.Api.ClaudeConfig;
 /// <summary>The problem answers of the Claude Code configuration API, each with its stable <c>code</c>.</summary>
 internal static class ConfigProblems
 {
-    public static ProblemHttpResult ProjectNotFound(string name) =>
-        Problem(StatusCodes.Status404NotFound, "Project not found", $"There is no project '{name}' for this key.", "NOT_FOUND");
+    public static ProblemHttpResult ProjectNotFound(string name) => Problems.ProjectNotFound(name);
 
     public static ProblemHttpResult TypeNotFound() =>
         Problem(StatusCodes.Status404NotFound, "Configuration type not found",
@@ -57,6 +56,5 @@ internal static class ConfigProblems
     };
 
     private static ProblemHttpResult Problem(int status, string title, string detail, string code) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail,
-            extensions: new Dictionary<string, object?> { ["code"] = code });
+        Problems.Result(status, title, detail, code);
 }

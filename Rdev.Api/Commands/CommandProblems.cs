@@ -5,8 +5,7 @@ namespace Rdev.Api.Commands;
 /// <summary>The problem answers of the commands API, each with its stable <c>code</c>.</summary>
 internal static class CommandProblems
 {
-    public static ProblemHttpResult ProjectNotFound(string name) =>
-        Problem(StatusCodes.Status404NotFound, "Project not found", $"There is no project '{name}' for this key.", "NOT_FOUND");
+    public static ProblemHttpResult ProjectNotFound(string name) => Problems.ProjectNotFound(name);
 
     public static ProblemHttpResult CommandNotFound(Guid id) =>
         Problem(StatusCodes.Status404NotFound, "Command not found", $"There is no command '{id}' for this key.", "NOT_FOUND");
@@ -42,6 +41,5 @@ internal static class CommandProblems
             });
 
     private static ProblemHttpResult Problem(int status, string title, string detail, string code) =>
-        TypedResults.Problem(statusCode: status, title: title, detail: detail,
-            extensions: new Dictionary<string, object?> { ["code"] = code });
+        Problems.Result(status, title, detail, code);
 }

@@ -1,10 +1,20 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Mvc;
 
 namespace Rdev.Api.Infrastructure;
 
 public static class Problems
 {
+    /// <summary>A problem answer from an endpoint, with rdev's stable <c>code</c>.</summary>
+    public static ProblemHttpResult Result(int status, string title, string detail, string code) =>
+        TypedResults.Problem(statusCode: status, title: title, detail: detail,
+            extensions: new Dictionary<string, object?> { ["code"] = code });
+
+    /// <summary>The one answer for a project that does not exist and one this key may not use (so it learns nothing).</summary>
+    public static ProblemHttpResult ProjectNotFound(string name) =>
+        Result(StatusCodes.Status404NotFound, "Project not found", $"There is no project '{name}' that this key may use.", "NOT_FOUND");
+
     /// <summary>
     /// Writes an RFC 9457 problem from outside an endpoint (authentication, authorization, rate limiting). <c>code</c>
     /// and <c>trace_id</c> are set here as well as by the problem details service, so they are present even when the

@@ -77,10 +77,7 @@ public static class ProjectsApi
     {
         if (!user.CanAccessProject(name) || !registry.TryGet(name, out var project))
         {
-            return TypedResults.Problem(
-                statusCode: StatusCodes.Status404NotFound,
-                title: "Project not found",
-                detail: $"There is no project '{name}' that this key may use.");
+            return Problems.ProjectNotFound(name);
         }
 
         return TypedResults.Ok(project);

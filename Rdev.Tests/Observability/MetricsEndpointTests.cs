@@ -1,8 +1,10 @@
 using System.Net;
 using Rdev.Tests.Commands;
+using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Observability;
 
+[Collection(SerialCollection.Name)]
 public sealed class MetricsEndpointTests : IAsyncLifetime
 {
     private readonly CommandsHost host = new();

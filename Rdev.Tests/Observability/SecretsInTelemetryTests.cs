@@ -7,10 +7,12 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Npgsql;
 using Rdev.Tests.Commands;
+using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Observability;
 
 /// <summary>No secret (API key secrets, the database password) ever reaches logs, spans or metrics.</summary>
+[Collection(SerialCollection.Name)]
 public sealed class SecretsInTelemetryTests : IAsyncLifetime
 {
     private readonly CommandsHost host = new();
