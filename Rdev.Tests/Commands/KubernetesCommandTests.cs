@@ -83,6 +83,26 @@ public sealed class KubernetesCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task TimeoutAndOutputCapWorkInThePod()
+    {
+        await host.AddPodProjectAsync("pod-bounds", server);
+        await CommandsHost.WaitForProjectAsync(api, "pod-bounds");
+
+        var slow = await CommandsHost.StartAsync(api, "pod-bounds", "shell", new { command = "sleep 60", timeout_seconds = 1 });
+        Assert.Equal("timed_out", (await CommandsHost.WaitForFinalAsync(api, slow.GetProperty("id").GetString()!)).GetProperty("status").GetString());
+
+        var (capSettings, capServices) = CommandsHost.KubernetesRuntime(server);
+        capSettings["Rdev:Commands:MaxOutputBytes"] = "1000";
+        var capped = host.StartApi(capSettings, capServices);
+        await CommandsHost.WaitForProjectAsync(capped, "pod-bounds");
+        var loud = await CommandsHost.StartAsync(capped, "pod-bounds", "shell", new { command = "head -c 5000 /dev/zero | tr '\\0' x" });
+        var record = await CommandsHost.WaitForFinalAsync(capped, loud.GetProperty("id").GetString()!);
+        Assert.Equal("succeeded", record.GetProperty("status").GetString());
+        Assert.True(record.GetProperty("truncated").GetBoolean());
+        Assert.Equal(1000, record.GetProperty("output_bytes").GetInt64());
+    }
+
+    [Fact]
     public async Task MissingPodFailsTheCommandWithAnExplanation()
     {
         await host.AddPodProjectAsync("pod-gone", server);
