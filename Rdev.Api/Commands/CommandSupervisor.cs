@@ -133,15 +133,33 @@ public sealed class CommandSupervisor(
                 var output = Channel.CreateBounded<(string Type, string Data)>(new BoundedChannelOptions(256) { SingleReader = true });
                 // The running status goes first through the same ordered writer as the output, in its first batch.
                 await output.Writer.WriteAsync((EventTypes.Status, EventData.Status(CommandStatuses.Running, null)));
-                var writer = WriteEventsAsync(command.Id, output.Reader, processor, new RunnerStart(RunnerId, process.Handle), () => ++seq);
+                var writer = WriteEventsAsync(command.Id, output, processor, new RunnerStart(RunnerId, process.Handle), () => ++seq);
                 var pump = PumpAsync(process, processor, output.Writer, execution.OutputDrained.Token);
 
-                exitCode = await process.WaitForExitAsync(CancellationToken.None);
-                stopReason = execution.MarkExited();
-                // Background children may hold the pipes open after the command exits: read on only briefly.
-                execution.OutputDrained.CancelAfter(TimeSpan.FromSeconds(2));
-                await pump;
-                await writer;
+                try
+                {
+                    var exited = process.WaitForExitAsync(CancellationToken.None);
+                    // The writer ends early only when it fails; then there is no point waiting for the exit.
+                    if (await Task.WhenAny(exited, writer) == writer && writer.IsFaulted)
+                    {
+                        await writer;
+                    }
+
+                    exitCode = await exited;
+                    stopReason = execution.MarkExited();
+                    // Background children may hold the pipes open after the command exits: read on only briefly.
+                    execution.OutputDrained.CancelAfter(TimeSpan.FromSeconds(2));
+                    await pump;
+                    await writer;
+                }
+                catch
+                {
+                    // Its output can no longer be stored: stop it rather than let it run unseen.
+                    execution.RequestStop(CommandStatuses.Failed);
+                    await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(settings.CancelGraceSeconds + 5))
+                        .ContinueWith(_ => { }, TaskScheduler.Default);
+                    throw;
+                }
             }
 
             status = stopReason ?? (exitCode == 0 ? CommandStatuses.Succeeded : CommandStatuses.Failed);
@@ -155,7 +173,7 @@ public sealed class CommandSupervisor(
         catch (Exception ex)
         {
             logger.LogError(ex, "Command {CommandId} failed inside rdev", command.Id);
-            await FinishAsync(CommandStatuses.Failed, exitCode, "rdev could not complete this command.")
+            await WithRetriesAsync(() => FinishAsync(CommandStatuses.Failed, exitCode, "rdev could not store this command's output."))
                 .ContinueWith(_ => { }, TaskScheduler.Default);
         }
         finally
@@ -204,28 +222,57 @@ public sealed class CommandSupervisor(
             await output.WriteAsync(e, CancellationToken.None);
         }
 
-        output.Complete();
+        output.TryComplete();
     }
 
     // Batches form by themselves: whatever arrived while the previous batch was being written goes in the next one.
+    // A database that is briefly unreachable delays the batch (the bounded channel then holds the process back); one
+    // that stays away fails the command, and closing the channel unblocks the output pump.
     private async Task WriteEventsAsync(
-        Guid id, ChannelReader<(string Type, string Data)> output, OutputProcessor processor, RunnerStart start, Func<long> nextSeq)
+        Guid id, Channel<(string Type, string Data)> output, OutputProcessor processor, RunnerStart start, Func<long> nextSeq)
     {
-        RunnerStart? pendingStart = start;
-        const int maxBatchChars = 1024 * 1024;
-        var batch = new List<CommandEvent>();
-        while (await output.WaitToReadAsync())
+        try
         {
-            var chars = 0;
-            while (chars < maxBatchChars && output.TryRead(out var e))
+            RunnerStart? pendingStart = start;
+            const int maxBatchChars = 1024 * 1024;
+            var batch = new List<CommandEvent>();
+            while (await output.Reader.WaitToReadAsync())
             {
-                batch.Add(new CommandEvent(nextSeq(), e.Type, e.Data));
-                chars += e.Data.Length;
-            }
+                var chars = 0;
+                while (chars < maxBatchChars && output.Reader.TryRead(out var e))
+                {
+                    batch.Add(new CommandEvent(nextSeq(), e.Type, e.Data));
+                    chars += e.Data.Length;
+                }
 
-            await store.AppendEventsAsync(id, batch, processor.OutputBytes, processor.Truncated, pendingStart, CancellationToken.None);
-            pendingStart = null;
-            batch.Clear();
+                await WithRetriesAsync(() => store.AppendEventsAsync(
+                    id, batch, processor.OutputBytes, processor.Truncated, pendingStart, CancellationToken.None));
+                pendingStart = null;
+                batch.Clear();
+            }
+        }
+        catch (Exception ex)
+        {
+            output.Writer.TryComplete(ex);
+            throw;
+        }
+    }
+
+    /// <summary>Retries a database write through a short outage (about half a minute), then gives up.</summary>
+    private async Task WithRetriesAsync(Func<Task> write)
+    {
+        for (var attempt = 0; ; attempt++)
+        {
+            try
+            {
+                await write();
+                return;
+            }
+            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException && attempt < 12)
+            {
+                logger.LogWarning("Storing command events failed ({Message}); retrying", ex.Message);
+                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 * Math.Pow(2, attempt))));
+            }
         }
     }
 
