@@ -25,14 +25,10 @@ public sealed class CommandBenchmarks(ITestOutputHelper output) : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await host.InitializeAsync();
-        server = await FakeKubeApiServer.StartAsync();
+        server = await host.StartFakeKubernetesAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        await host.DisposeAsync();
-        await server.DisposeAsync();
-    }
+    public Task DisposeAsync() => host.DisposeAsync();
 
     [Fact]
     public async Task StartLatencyOfEchoThroughRdevBareExecAndKubectl()
@@ -90,17 +86,7 @@ public sealed class CommandBenchmarks(ITestOutputHelper output) : IAsyncLifetime
         using var process = ApiProcess.Start(host.ConnectionString, settings);
         using var api = new HttpClient { BaseAddress = process.BaseAddress, Timeout = TimeSpan.FromMinutes(5) };
         api.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", CommandsHost.AdminKey);
-        await Poll.UntilAsync(async () =>
-        {
-            try
-            {
-                return (await api.GetAsync("/api/v1/projects/throughput")).IsSuccessStatusCode;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, "the API process serving", TimeSpan.FromSeconds(60));
+        await process.WaitUntilServingAsync(api, "/api/v1/projects/throughput");
 
         var peak = 0L;
         using var sampling = new CancellationTokenSource();

@@ -108,8 +108,7 @@ public sealed class CommandLifecycleTests : IAsyncLifetime
         Assert.DoesNotContain(events, e => e.EventId == "999");
         Assert.Equal(["queued", "running", "succeeded"], events.Where(e => e.EventType == "status")
             .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("status").GetString()));
-        var output = string.Concat(events.Where(e => e.EventType == "output")
-            .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("data").GetString()));
+        var output = CommandsHost.OutputOf(events);
         Assert.Equal(hostile, output);
     }
 

@@ -54,16 +54,7 @@ public sealed class CommandLimitTests : IAsyncLifetime
         var api = host.StartApi();
         await host.AddProjectAsync("cancel-tree");
         await CommandsHost.WaitForProjectAsync(api, "cancel-tree");
-        var marker = Random.Shared.Next(100_000, 999_999).ToString();
-
-        var command = await CommandsHost.StartAsync(api, "cancel-tree", "shell",
-            new { command = $"sleep {marker}1 & sleep {marker}2 & wait" });
-        var id = command.GetProperty("id").GetString()!;
-        await Poll.UntilAsync(() => Task.FromResult(Processes.Matching("sleep " + marker) == 2), "both sleeps running");
-
-        Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsync($"/api/v1/commands/{id}/cancel", null)).StatusCode);
-        Assert.Equal("cancelled", (await CommandsHost.WaitForFinalAsync(api, id)).GetProperty("status").GetString());
-        await Poll.UntilAsync(() => Task.FromResult(Processes.Matching("sleep " + marker) == 0), "no process of the command left");
+        var id = await Processes.CancelKillsTheTreeAsync(api, "cancel-tree");
 
         var again = await api.PostAsync($"/api/v1/commands/{id}/cancel", null);
         await again.AssertProblemAsync(HttpStatusCode.Conflict, "CONFLICT");

@@ -1,4 +1,3 @@
-using System.Text.Json;
 
 namespace Rdev.Tests.Commands;
 
@@ -32,9 +31,7 @@ public sealed class CommandResilienceTests : IAsyncLifetime
         Assert.Equal("succeeded", record.GetProperty("status").GetString());
         var events = await CommandsHost.ReadStreamAsync(api, id);
         Assert.Equal(Enumerable.Range(1, events.Count).Select(i => i.ToString()), events.Select(e => e.EventId));
-        var lines = string.Concat(events.Where(e => e.EventType == "output")
-            .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("data").GetString()))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = CommandsHost.OutputLines(events);
         Assert.Equal(Enumerable.Range(1, 50).Select(i => $"line {i}"), lines);
     }
 }

@@ -19,6 +19,7 @@ public sealed class CommandsHost : IAsyncLifetime
 
     private readonly PostgresDatabase database = new();
     private readonly List<ApiFactory> factories = [];
+    private FakeKubeApiServer? kubernetes;
 
     public DirectoryInfo Root { get; } = Directory.CreateTempSubdirectory("rdev-projects-");
 
@@ -47,6 +48,11 @@ public sealed class CommandsHost : IAsyncLifetime
         }
 
         await database.DisposeAsync();
+        if (kubernetes is not null)
+        {
+            await kubernetes.DisposeAsync();
+        }
+
         Root.Delete(recursive: true);
     }
 
@@ -76,6 +82,9 @@ public sealed class CommandsHost : IAsyncLifetime
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
         return (factory, client);
     }
+
+    /// <summary>A fake Kubernetes API server for this host's kubernetes projects, stopped with the host.</summary>
+    public async Task<FakeKubeApiServer> StartFakeKubernetesAsync() => kubernetes ??= await FakeKubeApiServer.StartAsync();
 
     /// <summary>
     /// A kubernetes project: a pod in the fake API server whose exec runs in a local folder, published as discovery
@@ -156,6 +165,15 @@ public sealed class CommandsHost : IAsyncLifetime
         }, $"command {id} finished", timeout);
         return command;
     }
+
+    /// <summary>The output text carried by <paramref name="events"/>, stdout and stderr in order.</summary>
+    public static string OutputOf(IEnumerable<SseItem<string>> events) =>
+        string.Concat(events.Where(e => e.EventType == "output")
+            .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("data").GetString()));
+
+    /// <summary>The output of <paramref name="events"/> as lines.</summary>
+    public static string[] OutputLines(IEnumerable<SseItem<string>> events) =>
+        OutputOf(events).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Reads the SSE stream until it ends (or <paramref name="stopAfter"/> events), as a client would.</summary>
     public static async Task<List<SseItem<string>>> ReadStreamAsync(

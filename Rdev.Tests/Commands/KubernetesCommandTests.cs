@@ -15,7 +15,7 @@ public sealed class KubernetesCommandTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await host.InitializeAsync();
-        server = await FakeKubeApiServer.StartAsync();
+        server = await host.StartFakeKubernetesAsync();
         // Like a real cluster: a dropped exec connection does not kill the process.
         server.KillExecProcessOnDisconnect = false;
         var (settings, services) = CommandsHost.KubernetesRuntime(server);
@@ -23,11 +23,7 @@ public sealed class KubernetesCommandTests : IAsyncLifetime
         api = host.StartApi(settings, services);
     }
 
-    public async Task DisposeAsync()
-    {
-        await host.DisposeAsync();
-        await server.DisposeAsync();
-    }
+    public Task DisposeAsync() => host.DisposeAsync();
 
     [Fact]
     public async Task ClaudeRunsInThePodAndStreamsParsedEvents()
@@ -68,16 +64,8 @@ public sealed class KubernetesCommandTests : IAsyncLifetime
     {
         await host.AddPodProjectAsync("pod-cancel", server);
         await CommandsHost.WaitForProjectAsync(api, "pod-cancel");
-        var marker = Random.Shared.Next(100_000, 999_999).ToString();
+        await Processes.CancelKillsTheTreeAsync(api, "pod-cancel");
 
-        var command = await CommandsHost.StartAsync(api, "pod-cancel", "shell",
-            new { command = $"sleep {marker}1 & sleep {marker}2 & wait" });
-        var id = command.GetProperty("id").GetString()!;
-        await Poll.UntilAsync(() => Task.FromResult(Processes.Matching("sleep " + marker) == 2), "both sleeps running in the pod");
-
-        Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsync($"/api/v1/commands/{id}/cancel", null)).StatusCode);
-        Assert.Equal("cancelled", (await CommandsHost.WaitForFinalAsync(api, id)).GetProperty("status").GetString());
-        await Poll.UntilAsync(() => Task.FromResult(Processes.Matching("sleep " + marker) == 0), "no process of the command left");
         // The signal went through a second exec into the same pod.
         Assert.Contains(server.ExecCalls, call => call.Pod == "claudebox-pod-cancel-0" && call.Command.Contains("kill -\"$1\" -\"$2\""));
     }
@@ -118,6 +106,23 @@ public sealed class KubernetesCommandTests : IAsyncLifetime
 
 public static class Processes
 {
+    /// <summary>
+    /// Starts a command that leaves two background processes, cancels it, and asserts it ends <c>cancelled</c> with no
+    /// process of it left on the host (where the local runtime and the fake pods run). Returns the command id.
+    /// </summary>
+    public static async Task<string> CancelKillsTheTreeAsync(HttpClient api, string project)
+    {
+        var marker = Random.Shared.Next(100_000, 999_999).ToString();
+        var command = await CommandsHost.StartAsync(api, project, "shell", new { command = $"sleep {marker}1 & sleep {marker}2 & wait" });
+        var id = command.GetProperty("id").GetString()!;
+        await Poll.UntilAsync(() => Task.FromResult(Matching("sleep " + marker) == 2), "both sleeps running");
+
+        Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsync($"/api/v1/commands/{id}/cancel", null)).StatusCode);
+        Assert.Equal("cancelled", (await CommandsHost.WaitForFinalAsync(api, id)).GetProperty("status").GetString());
+        await Poll.UntilAsync(() => Task.FromResult(Matching("sleep " + marker) == 0), "no process of the command left");
+        return id;
+    }
+
     /// <summary>How many processes on this host have a command line starting with <paramref name="prefix"/>.</summary>
     public static int Matching(string prefix) =>
         Directory.GetDirectories("/proc").Count(dir =>

@@ -51,9 +51,7 @@ public sealed class StreamReconnectionTests : IAsyncLifetime
         var rest = await CommandsHost.ReadStreamAsync(restarted, id, long.Parse(first[^1].EventId!));
         var all = first.Concat(rest).ToList();
         Assert.Equal(Enumerable.Range(1, all.Count).Select(i => i.ToString()), all.Select(e => e.EventId));
-        var lines = string.Concat(all.Where(e => e.EventType == "output")
-            .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("data").GetString()))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = CommandsHost.OutputLines(all);
         Assert.Equal(Enumerable.Range(1, Lines).Select(i => $"line {i}"), lines);
     }
 

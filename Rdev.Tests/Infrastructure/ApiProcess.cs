@@ -43,6 +43,33 @@ public sealed class ApiProcess : IDisposable
         return new ApiProcess(process, port);
     }
 
+    /// <summary>Waits until <paramref name="path"/> answers with a success status (the API has migrated and started).</summary>
+    public async Task WaitUntilServingAsync(HttpClient client, string path)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            try
+            {
+                if ((await client.GetAsync(path)).IsSuccessStatusCode)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+                // Not listening yet.
+            }
+
+            if (DateTime.UtcNow > deadline || Process.HasExited)
+            {
+                Assert.Fail($"The API process did not serve {path}.");
+            }
+
+            await Task.Delay(100);
+        }
+    }
+
     /// <summary>Sends a POSIX signal (15 = SIGTERM) to the process.</summary>
     public int Signal(int signal) => Kill(Process.Id, signal);
 

@@ -15,14 +15,10 @@ public sealed class CommandTracingTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await host.InitializeAsync();
-        server = await FakeKubeApiServer.StartAsync();
+        server = await host.StartFakeKubernetesAsync();
     }
 
-    public async Task DisposeAsync()
-    {
-        await host.DisposeAsync();
-        await server.DisposeAsync();
-    }
+    public Task DisposeAsync() => host.DisposeAsync();
 
     [Fact]
     public async Task CommandSpanCarriesProjectKindAndIdWithKubernetesExecAndPostgresAsChildren()

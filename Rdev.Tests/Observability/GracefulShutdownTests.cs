@@ -27,17 +27,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         using var api = ApiProcess.Start(host.ConnectionString, host.Settings);
         var client = new HttpClient { BaseAddress = api.BaseAddress };
         client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", CommandsHost.AdminKey);
-        await Poll.UntilAsync(async () =>
-        {
-            try
-            {
-                return (await client.GetAsync("/api/v1/projects/rollout")).StatusCode == HttpStatusCode.OK;
-            }
-            catch (HttpRequestException)
-            {
-                return false;
-            }
-        }, "the API process serving", TimeSpan.FromSeconds(60));
+        await api.WaitUntilServingAsync(client, "/api/v1/projects/rollout");
 
         var command = await CommandsHost.StartAsync(client, "rollout", "shell",
             new { command = "i=1; while [ $i -le 600 ]; do echo \"line $i\"; sleep 0.01; i=$((i+1)); done" });
@@ -68,9 +58,7 @@ public sealed class GracefulShutdownTests : IAsyncLifetime
         var all = events.Concat(rest).ToList();
         Assert.Equal(Enumerable.Range(1, all.Count).Select(i => i.ToString()), all.Select(e => e.EventId));
         Assert.Equal("lost", JsonDocument.Parse(all[^1].Data).RootElement.GetProperty("status").GetString());
-        var lines = string.Concat(all.Where(e => e.EventType == "output")
-            .Select(e => JsonDocument.Parse(e.Data).RootElement.GetProperty("data").GetString()))
-            .Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        var lines = CommandsHost.OutputLines(all);
         Assert.NotEmpty(lines);
         Assert.Equal(Enumerable.Range(1, lines.Length).Select(i => $"line {i}"), lines);
         var stored = await host.Database.ScalarAsync<long>($"SELECT output_bytes FROM commands WHERE id = '{id}'");
