@@ -154,6 +154,34 @@ public sealed class ProductionHardeningTests
         }
     }
 
+    [KustomizeTheory]
+    [InlineData("/api/v1/projects", true)]
+    [InlineData("/api/v1/commands/0190a5c1-0000-7000-8000-000000000000/stream", true)]
+    [InlineData("/health", false)]
+    [InlineData("/alive", false)]
+    [InlineData("/ready", false)]
+    [InlineData("/metrics", false)]
+    [InlineData("/docs", false)]
+    [InlineData("/openapi/v1.json", false)]
+    [InlineData("/apiary", false)]
+    public void TheIngressRoutesOnlyTheApiOutOfTheCluster(string path, bool routed)
+    {
+        var paths = Production.OfKind("Ingress")
+            .SelectMany(i => i.Objects("spec.rules")).SelectMany(r => r.Objects("http.paths"))
+            .Select(p => (Path: p.Str("path")!, Type: p.Str("pathType")))
+            .ToList();
+        Assert.NotEmpty(paths);
+        Assert.Equal(routed, paths.Any(p => Matches(p.Path, p.Type, path)));
+    }
+
+    // Kubernetes Ingress path matching: Prefix matches whole path segments, Exact the path itself.
+    private static bool Matches(string rule, string? type, string path) => type switch
+    {
+        "Exact" => path == rule,
+        "Prefix" => rule == "/" || path == rule.TrimEnd('/') || path.StartsWith(rule.TrimEnd('/') + "/", StringComparison.Ordinal),
+        _ => true, // ImplementationSpecific: assume the controller matches anything (so the test fails on it).
+    };
+
     private static (string?, string?) PodAccount(string kind, string name)
     {
         var pod = Production.Single(kind, name).PodSpec();
