@@ -126,6 +126,28 @@ public static class Extensions
             .WithEnvironment("Rdev__Local__ProjectsRoot", projectsRoot);
     }
 
+    /// <summary>
+    /// Pins the sample project's policy for discovery: it allows shell, so a fresh local run has something to try
+    /// every command kind on. A project's policy comes from the operator, never from its workspace's
+    /// <c>.rdev.yaml</c>, which may only narrow it. Only for the AppHost's own projects root (a root given in
+    /// <c>Rdev:Local:ProjectsRoot</c> may hold an unrelated <c>hello</c>) and never in the published manifest.
+    /// </summary>
+    public static IResourceBuilder<ProjectResource> WithSampleProjectPolicy(this IResourceBuilder<ProjectResource> discovery)
+    {
+        var builder = discovery.ApplicationBuilder;
+        if (builder.ExecutionContext.IsPublishMode || !string.IsNullOrWhiteSpace(builder.Configuration["Rdev:Local:ProjectsRoot"]))
+        {
+            return discovery;
+        }
+
+        var pin = $"Rdev__Local__Projects__{SampleProject.Name}__";
+        for (var i = 0; i < SampleProject.AllowedCommands.Length; i++)
+        {
+            discovery.WithEnvironment($"{pin}AllowedCommands__{i}", SampleProject.AllowedCommands[i]);
+        }
+        return discovery;
+    }
+
     /// <summary>Git-ignored folder for state the AppHost keeps between runs (Postgres data, sample projects).</summary>
     private static string StateDirectory(this IDistributedApplicationBuilder builder) =>
         builder.Configuration["Rdev:StateDirectory"]

@@ -14,6 +14,7 @@ builder.AddProject<Projects.Rdev_Api>("api")
 
 builder.AddProject<Projects.Rdev_Discovery>("discovery")
     .WithRdevRuntime(projectsRoot)
+    .WithSampleProjectPolicy()
     .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString)
     .WithReference(db).WaitFor(db)
     .WithHttpHealthCheck("/ready");

@@ -5,6 +5,9 @@ internal static class SampleProject
 {
     public const string Name = "hello";
 
+    /// <summary>Pinned for discovery by the AppHost (<c>WithSampleProjectPolicy</c>).</summary>
+    public static readonly string[] AllowedCommands = ["claude", "git", "shell"];
+
     public static void EnsureCreated(string projectsRoot)
     {
         Directory.CreateDirectory(projectsRoot);
@@ -18,7 +21,9 @@ internal static class SampleProject
         File.WriteAllText(Path.Combine(project, "README.md"),
             "# hello\n\nA sample project created by the rdev AppHost. Every folder next to this one is a project.\n");
         File.WriteAllText(Path.Combine(project, ".rdev.yaml"),
-            "description: Sample project created by the rdev AppHost\nallowed_commands: [claude, git, shell]\nmax_concurrent_commands: 5\n");
+            "description: Sample project created by the rdev AppHost\n" +
+            "# allowed_commands and max_concurrent_commands here can only narrow the operator's policy, which the\n" +
+            "# AppHost sets for this project (Rdev:Local:Projects:hello); see docs/discovery.md.\n");
 
         try
         {

@@ -1,4 +1,5 @@
 using System.ComponentModel.DataAnnotations;
+using Rdev.Discovery.Projects;
 
 namespace Rdev.Discovery;
 
@@ -29,6 +30,40 @@ public sealed class DiscoveryOptions
         /// <summary>Full rescan besides the file-system events, which can overflow or miss a change on network file systems.</summary>
         [Range(typeof(TimeSpan), "00:00:00.100", "01:00:00")]
         public TimeSpan RescanInterval { get; set; } = TimeSpan.FromSeconds(30);
+
+        /// <summary>
+        /// The ceiling of every local project's policy. A workspace's <c>.rdev.yaml</c> can be written by any command
+        /// run in it, so it may only narrow this (SPEC section 5).
+        /// </summary>
+        public PolicySettings Policy { get; set; } = new();
+
+        /// <summary>Per-project pins by project name; a pin's fields replace the ceiling's for that project.</summary>
+        public Dictionary<string, PolicySettings> Projects { get; set; } = [];
+
+        /// <summary>The operator's policy for <paramref name="project"/>: its pin where one is set, else the ceiling.</summary>
+        public (IReadOnlyList<string> AllowedCommands, int MaxConcurrentCommands) PolicyFor(string project)
+        {
+            var pin = Projects.GetValueOrDefault(project);
+            return (pin?.AllowedCommands ?? Policy.AllowedCommands ?? ProjectSettings.DefaultAllowedCommands,
+                pin?.MaxConcurrentCommands ?? Policy.MaxConcurrentCommands ?? ProjectSettings.DefaultMaxConcurrentCommands);
+        }
+    }
+
+    /// <summary>
+    /// <c>allowed_commands</c> and <c>max_concurrent_commands</c> set by the operator. Null means "not set": a pin then
+    /// takes the ceiling's value and the ceiling the SPEC default. (Defaults are not put in the list itself because
+    /// the configuration binder appends to a list it finds instead of replacing it.)
+    /// </summary>
+    public sealed class PolicySettings : IValidatableObject
+    {
+        public string[]? AllowedCommands { get; set; }
+
+        [Range(1, ProjectSettings.MaxConcurrentCommandsLimit)]
+        public int? MaxConcurrentCommands { get; set; }
+
+        public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
+            (AllowedCommands ?? []).Where(c => !ProjectSettings.CommandKinds.Contains(c)).Select(c => new ValidationResult(
+                $"AllowedCommands: '{c}' is not one of {string.Join(", ", ProjectSettings.CommandKinds)}.", [nameof(AllowedCommands)]));
     }
 
     public sealed class KubernetesSettings

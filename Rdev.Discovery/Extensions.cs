@@ -1,6 +1,6 @@
-using System.ComponentModel.DataAnnotations;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Rdev.Discovery.Kubernetes;
 using Rdev.Discovery.Local;
 using Rdev.Discovery.Projects;
@@ -14,9 +14,8 @@ public static class Extensions
         builder.Services.AddOptions<DiscoveryOptions>()
             .BindConfiguration(DiscoveryOptions.SectionName)
             .ValidateDataAnnotations()
-            // DataAnnotations validation does not descend into the nested sections.
-            .Validate(o => IsValid(o.Local) && IsValid(o.Kubernetes), "Rdev:Local or Rdev:Kubernetes has a value out of range.")
             .ValidateOnStart();
+        builder.Services.AddSingleton<IValidateOptions<DiscoveryOptions>, DiscoveryOptionsValidator>();
 
         builder.AddNpgsqlDataSource("rdevdb", settings => settings.DisableHealthChecks = true);
         builder.Services.AddRdevProblemDetails();
@@ -43,7 +42,4 @@ public static class Extensions
             builder.Services.AddHostedService<LocalDiscovery>();
         }
     }
-
-    private static bool IsValid(object section) =>
-        Validator.TryValidateObject(section, new ValidationContext(section), null, validateAllProperties: true);
 }

@@ -6,7 +6,8 @@ namespace Rdev.Discovery.Local;
 /// <summary>
 /// The local runtime: rescans the projects root whenever a FileSystemWatcher on it reports a change (a folder
 /// created, renamed or removed; debounced, so a burst causes one scan) and every <c>Rdev:Local:RescanInterval</c>,
-/// which also picks up edits to a project's <c>.rdev.yaml</c>. The watch is not recursive on purpose: a recursive one
+/// which also picks up edits to a project's <c>.rdev.yaml</c> (read only as a small regular file: see
+/// <see cref="WorkspaceFile"/>). The watch is not recursive on purpose: a recursive one
 /// costs an inotify watch per folder of every workspace (node_modules, .git) and can exhaust the per-user limit.
 /// </summary>
 public sealed class LocalDiscovery(
@@ -51,7 +52,7 @@ public sealed class LocalDiscovery(
                     watcher ??= TryWatch(root);
                 }
 
-                Scan(root, issues, reason);
+                await ScanAsync(root, settings, issues, reason, stoppingToken);
                 reason = await WaitForChangeAsync(settings.RescanInterval, stoppingToken)
                     ? DiscoveryEvents.LocalChange
                     : DiscoveryEvents.LocalRescan;
@@ -66,7 +67,8 @@ public sealed class LocalDiscovery(
         }
     }
 
-    private void Scan(string root, IssueReporter issues, string reason)
+    private async Task ScanAsync(
+        string root, DiscoveryOptions.LocalSettings settings, IssueReporter issues, string reason, CancellationToken stoppingToken)
     {
         metrics.Event(reason);
         if (!Directory.Exists(root))
@@ -79,7 +81,7 @@ public sealed class LocalDiscovery(
 
         try
         {
-            var (projects, found) = LocalProjects.Scan(root);
+            var (projects, found) = await LocalProjects.ScanAsync(root, settings, stoppingToken);
             issues.Report(found);
             publisher.Publish(projects);
             health.Report(HealthSource, live: true, $"Watching {root}: {projects.Count} projects.");

@@ -4,14 +4,15 @@ namespace Rdev.Discovery.Local;
 
 /// <summary>
 /// The local runtime's project set: each subfolder of the projects root whose name is a valid project name, with the
-/// settings of its optional <c>.rdev.yaml</c>. Local projects are always <c>running</c>: the folder is the workspace
-/// and commands run as child processes in it.
+/// operator's policy for it, narrowed by its optional <c>.rdev.yaml</c> (see <see cref="LocalPolicy"/>). Local
+/// projects are always <c>running</c>: the folder is the workspace and commands run as child processes in it.
 /// </summary>
 public static class LocalProjects
 {
     public const string SettingsFile = ".rdev.yaml";
 
-    public static (IReadOnlyList<DiscoveredProject> Projects, IReadOnlyList<DiscoveryIssue> Issues) Scan(string root)
+    public static async Task<(IReadOnlyList<DiscoveredProject> Projects, IReadOnlyList<DiscoveryIssue> Issues)> ScanAsync(
+        string root, DiscoveryOptions.LocalSettings operatorSettings, CancellationToken cancellationToken)
     {
         var projects = new List<DiscoveredProject>();
         var issues = new List<DiscoveryIssue>();
@@ -30,7 +31,9 @@ public static class LocalProjects
                 continue;
             }
 
-            var settings = ReadSettings(folder, name, issues);
+            var path = Path.Combine(folder, SettingsFile);
+            var settings = await ReadSettingsAsync(path, name, issues, cancellationToken);
+            var (allowedCommands, maxConcurrentCommands) = LocalPolicy.Apply(operatorSettings, name, settings, path, issues);
             projects.Add(new DiscoveredProject(
                 name,
                 ProjectStatus.Running,
@@ -40,8 +43,8 @@ public static class LocalProjects
                 PodName: null,
                 Container: null,
                 Workspace: Path.GetFullPath(folder),
-                settings.AllowedCommands ?? ProjectSettings.DefaultAllowedCommands,
-                settings.MaxConcurrentCommands ?? ProjectSettings.DefaultMaxConcurrentCommands,
+                allowedCommands,
+                maxConcurrentCommands,
                 Runnable: true));
         }
 
@@ -49,31 +52,26 @@ public static class LocalProjects
     }
 
     // pod_selector and workspace mean nothing here: the folder is the workspace.
-    private static ProjectSettings ReadSettings(string folder, string name, List<DiscoveryIssue> issues)
+    private static async Task<ProjectSettings> ReadSettingsAsync(
+        string path, string name, List<DiscoveryIssue> issues, CancellationToken cancellationToken)
     {
-        var path = Path.Combine(folder, SettingsFile);
-        string yaml;
-        try
+        var read = await WorkspaceFile.ReadAsync(path, cancellationToken);
+        if (read.Problem is not null)
         {
-            if (!File.Exists(path))
-            {
-                return ProjectSettings.None;
-            }
-
-            yaml = File.ReadAllText(path);
+            issues.Add(DiscoveryIssue.Warning(DiscoveryEvents.MalformedEntry, path, $"{read.Problem}; ignored, the operator's policy applies"));
+            return ProjectSettings.None;
         }
-        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        if (read.Text is null)
         {
-            issues.Add(DiscoveryIssue.Warning(DiscoveryEvents.MalformedEntry, path, $"cannot be read ({ex.Message}); defaults apply"));
             return ProjectSettings.None;
         }
 
-        if (ProjectSettings.TryParse(yaml, name, out var settings, out var error))
+        if (ProjectSettings.TryParse(read.Text, name, out var settings, out var error))
         {
             return settings;
         }
 
-        issues.Add(DiscoveryIssue.Warning(DiscoveryEvents.MalformedEntry, path, $"{error}; defaults apply"));
+        issues.Add(DiscoveryIssue.Warning(DiscoveryEvents.MalformedEntry, path, $"{error}; ignored, the operator's policy applies"));
         return ProjectSettings.None;
     }
 }

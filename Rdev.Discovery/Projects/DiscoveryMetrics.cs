@@ -47,6 +47,7 @@ public static class DiscoveryEvents
     public const string WatchClosed = "watch_closed";
     public const string WatchError = "watch_error";
     public const string MalformedEntry = "malformed_entry";
+    public const string PolicyRefused = "policy_refused";
     public const string InvalidName = "invalid_name";
     public const string DuplicateName = "duplicate_name";
     public const string InvalidAnnotation = "invalid_annotation";

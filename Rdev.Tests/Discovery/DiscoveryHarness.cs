@@ -57,14 +57,14 @@ public sealed class DiscoveryHarness : IAsyncDisposable
         return await StartAsync(kube, settings, extra, startApi, startDiscovery);
     }
 
-    public static async Task<DiscoveryHarness> StartLocalAsync(string root, IDictionary<string, string?>? extra = null)
+    public static async Task<DiscoveryHarness> StartLocalAsync(string root, IDictionary<string, string?>? extra = null, bool startDiscovery = true)
     {
         var settings = new Dictionary<string, string?>
         {
             ["Rdev:Runtime"] = "local",
             ["Rdev:Local:ProjectsRoot"] = root,
         };
-        return await StartAsync(null, settings, extra, startApi: true, startDiscovery: true);
+        return await StartAsync(null, settings, extra, startApi: true, startDiscovery);
     }
 
     private static async Task<DiscoveryHarness> StartAsync(

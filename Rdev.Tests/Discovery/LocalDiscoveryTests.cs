@@ -40,7 +40,7 @@ public sealed class LocalDiscoveryTests : IDisposable
         File.WriteAllText(Path.Combine(root, "configured", ".rdev.yaml"), """
             name: configured
             description: With settings
-            allowed_commands: [claude, shell, git]
+            allowed_commands: [git, claude]
             max_concurrent_commands: 2
             """);
         Directory.CreateDirectory(Path.Combine(root, "broken"));
@@ -53,7 +53,7 @@ public sealed class LocalDiscoveryTests : IDisposable
         var broken = await h.WaitForStatusAsync("broken", "running");
 
         Assert.Equal(("With settings", 2), (configured.Description, configured.MaxConcurrentCommands));
-        Assert.Equal(["claude", "shell", "git"], configured.AllowedCommands);
+        Assert.Equal(["git", "claude"], configured.AllowedCommands);
         Assert.Equal((5, null), (broken.MaxConcurrentCommands, broken.Description));
         Assert.Equal(["broken", "configured"], h.LiveNames());
         var warnings = h.Discovery!.Messages(LogLevel.Warning);
@@ -68,9 +68,9 @@ public sealed class LocalDiscoveryTests : IDisposable
         await using var h = await DiscoveryHarness.StartLocalAsync(root, new Dictionary<string, string?> { ["Rdev:Local:RescanInterval"] = "00:00:00.200" });
         await h.WaitForAsync("edited", p => p.MaxConcurrentCommands == 5, "has the defaults");
 
-        File.WriteAllText(Path.Combine(root, "edited", ".rdev.yaml"), "max_concurrent_commands: 7\n");
+        File.WriteAllText(Path.Combine(root, "edited", ".rdev.yaml"), "max_concurrent_commands: 3\n");
 
-        await h.WaitForAsync("edited", p => p.MaxConcurrentCommands == 7, "takes the edited settings");
+        await h.WaitForAsync("edited", p => p.MaxConcurrentCommands == 3, "takes the edited settings");
     }
 
     [Fact]
