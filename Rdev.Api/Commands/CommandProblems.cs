@@ -14,6 +14,14 @@ internal static class CommandProblems
         Problem(StatusCodes.Status403Forbidden, "Command kind not allowed",
             $"Project '{name}' does not allow {kind} commands (see its allowed_commands).", "COMMAND_NOT_ALLOWED");
 
+    public static ProblemHttpResult ShellRequired(string name, string reason, bool keyHasShell) =>
+        Problem(StatusCodes.Status403Forbidden, "Forbidden",
+            $"{reason} lets Claude run commands or change files without approval, which amounts to a shell: it needs " +
+            $"the commands:shell scope and a project that allows shell ({(keyHasShell
+                ? $"project '{name}' does not allow shell"
+                : "this API key lacks the 'commands:shell' scope")}).",
+            "FORBIDDEN");
+
     public static ProblemHttpResult ProjectUnavailable(string name, string status) =>
         Problem(StatusCodes.Status409Conflict, "Project unavailable",
             $"Project '{name}' cannot run commands now (status '{status}').", "PROJECT_UNAVAILABLE");

@@ -66,7 +66,16 @@ public static class CommandLines
         return argv;
     }
 
-    public static IReadOnlyList<string> Git(GitRequest request) => ["git", .. request.Args];
+    /// <summary>
+    /// rdev's own settings go first (command-line configuration outranks the repository's): no hooks and no
+    /// fsmonitor program run, whatever the workspace's .git holds, and an editor that git would start (commit
+    /// without -m) ends at once instead of waiting for a terminal. The caller's args never get -c
+    /// (<see cref="GitArguments"/>).
+    /// </summary>
+    public static IReadOnlyList<string> Git(GitRequest request) => [.. GitSafety, .. request.Args];
+
+    private static readonly string[] GitSafety =
+        ["git", "-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false", "-c", "core.editor=true"];
 
     public static IReadOnlyList<string> Shell(ShellRequest request) => ["sh", "-c", request.Command];
 

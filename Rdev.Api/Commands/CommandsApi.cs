@@ -54,7 +54,7 @@ public static class CommandsApi
     public static Task<Results<Accepted<CommandRecord>, ProblemHttpResult>> RunClaude(
         string name, ClaudeRequest request, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct) =>
         StartAsync(name, CommandKinds.Claude, request, CommandLines.Claude(request, services.Options.Value.ClaudeCommand),
-            request.TimeoutSeconds, user, services, ct);
+            request.TimeoutSeconds, user, services, ct, ClaudePermissions.ShellReason(request));
 
     public static Task<Results<Accepted<CommandRecord>, ProblemHttpResult>> RunGit(
         string name, GitRequest request, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct) =>
@@ -162,7 +162,7 @@ public static class CommandsApi
 
     private static async Task<Results<Accepted<CommandRecord>, ProblemHttpResult>> StartAsync(
         string name, string kind, object request, IReadOnlyList<string> argv, int? timeoutSeconds, ClaimsPrincipal user,
-        CommandServices services, CancellationToken ct)
+        CommandServices services, CancellationToken ct, string? shellReason = null)
     {
         if (!user.CanAccessProject(name) || !services.Projects.TryGet(name, out var project) || project.IsGone)
         {
@@ -172,6 +172,12 @@ public static class CommandsApi
         if (!project.Allows(kind))
         {
             return CommandProblems.KindNotAllowed(name, kind);
+        }
+
+        // Something that amounts to a shell (a Claude permission mode or tool) needs what /shell needs.
+        if (shellReason is not null && !(user.HasScope(Scopes.CommandsShell) && project.Allows(CommandKinds.Shell)))
+        {
+            return CommandProblems.ShellRequired(name, shellReason, user.HasScope(Scopes.CommandsShell));
         }
 
         if (!project.Runnable)

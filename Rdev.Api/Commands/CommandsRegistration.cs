@@ -35,7 +35,7 @@ public static class CommandsRegistration
         }
         else
         {
-            builder.Services.AddSingleton<ICommandRunner, LocalCommandRunner>();
+            builder.AddLocalRuntime();
         }
 
         builder.Services.AddHealthChecks()

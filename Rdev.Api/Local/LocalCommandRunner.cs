@@ -8,12 +8,17 @@ namespace Rdev.Api.Local;
 
 /// <summary>
 /// The local runtime: a child process in the project folder, started through <c>setsid</c> so that it leads a new
-/// process group (its pid is the group id) and cancel reaches every process it started.
+/// process group (its pid is the group id) and cancel reaches every process it started. A root API first drops to
+/// the user <see cref="LocalUserPolicy"/> picks, through <c>setpriv</c> (util-linux), which then executes setsid.
+/// This is not a sandbox: a command can do whatever that OS user can.
 /// </summary>
-public sealed class LocalCommandRunner(ILogger<LocalCommandRunner> logger) : ICommandRunner
+public sealed class LocalCommandRunner(LocalUserPolicy users, ILogger<LocalCommandRunner> logger) : ICommandRunner
 {
     // rdev's own configuration and telemetry credentials must not leak into user commands.
     private static readonly string[] HiddenVariablePrefixes = ["ConnectionStrings", "Rdev", "OTEL_", "ASPNETCORE_", "DOTNET_"];
+
+    // Per-user folders of the API's user, which another user cannot use (and should not be pointed at).
+    private static readonly string[] UserFolderVariables = ["XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"];
 
     public Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
@@ -22,7 +27,8 @@ public sealed class LocalCommandRunner(ILogger<LocalCommandRunner> logger) : ICo
             throw new RuntimeUnavailableException($"The folder of project '{target.Project}' does not exist.");
         }
 
-        var info = new ProcessStartInfo("setsid")
+        var user = users.For(target.Workspace);
+        var info = new ProcessStartInfo(user is null ? "setsid" : "setpriv")
         {
             WorkingDirectory = target.Workspace,
             RedirectStandardInput = true,
@@ -30,6 +36,17 @@ public sealed class LocalCommandRunner(ILogger<LocalCommandRunner> logger) : ICo
             RedirectStandardError = true,
             UseShellExecute = false,
         };
+        if (user is not null)
+        {
+            // --init-groups needs a passwd entry; a bare uid gets no supplementary groups.
+            var groups = user.Name is null ? "--clear-groups" : "--init-groups";
+            string[] drop = [$"--reuid={user.Uid}", $"--regid={user.Gid}", groups, "--", "setsid"];
+            foreach (var arg in drop)
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
         foreach (var arg in argv)
         {
             info.ArgumentList.Add(arg);
@@ -41,6 +58,11 @@ public sealed class LocalCommandRunner(ILogger<LocalCommandRunner> logger) : ICo
             {
                 info.Environment.Remove(name);
             }
+        }
+
+        if (user is not null)
+        {
+            SetUserEnvironment(info.Environment, user);
         }
 
         Process process;
@@ -57,6 +79,31 @@ public sealed class LocalCommandRunner(ILogger<LocalCommandRunner> logger) : ICo
         process.StandardInput.Close();
         logger.LogDebug("Started local process group {ProcessGroup} for project {Project}", process.Id, target.Project);
         return Task.FromResult<IRunningProcess>(new LocalProcess(process));
+    }
+
+    private static void SetUserEnvironment(IDictionary<string, string?> environment, OsUser user)
+    {
+        foreach (var name in UserFolderVariables)
+        {
+            environment.Remove(name);
+        }
+
+        // No HOME at all rather than the API's own (git fails on a HOME it may not read).
+        SetOrRemove(environment, "HOME", Directory.Exists(user.Home) ? user.Home : null);
+        SetOrRemove(environment, "USER", user.Name);
+        SetOrRemove(environment, "LOGNAME", user.Name);
+    }
+
+    private static void SetOrRemove(IDictionary<string, string?> environment, string name, string? value)
+    {
+        if (value is null)
+        {
+            environment.Remove(name);
+        }
+        else
+        {
+            environment[name] = value;
+        }
     }
 
     private sealed class LocalProcess : IRunningProcess

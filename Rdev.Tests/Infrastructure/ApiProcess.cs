@@ -17,13 +17,15 @@ public sealed class ApiProcess : IDisposable
 
     public Uri BaseAddress { get; }
 
-    public static ApiProcess Start(string connectionString, IEnumerable<KeyValuePair<string, string?>> settings)
+    /// <param name="launcher">Programs that start dotnet, e.g. setpriv to run the API as another user.</param>
+    public static ApiProcess Start(
+        string connectionString, IEnumerable<KeyValuePair<string, string?>> settings, IReadOnlyList<string>? launcher = null)
     {
         var port = FreePort();
         var dll = Path.Combine(RepositoryRoot.Path, "Rdev.Api", "bin", RepositoryRoot.Configuration, "net10.0", "Rdev.Api.dll");
-        var info = new ProcessStartInfo("dotnet")
+        string[] argv = [.. launcher ?? [], "dotnet", dll];
+        var info = new ProcessStartInfo(argv[0], argv[1..])
         {
-            ArgumentList = { dll },
             WorkingDirectory = Path.GetDirectoryName(dll)!,
             RedirectStandardOutput = true,
             RedirectStandardError = true,

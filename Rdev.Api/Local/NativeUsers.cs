@@ -1,0 +1,86 @@
+using System.Runtime.InteropServices;
+
+namespace Rdev.Api.Local;
+
+/// <summary>An OS user a local command may run as. Name and home are null for a uid without a passwd entry.</summary>
+public sealed record OsUser(uint Uid, uint Gid, string? Name, string? Home);
+
+/// <summary>The few libc calls the local runtime needs about users and this process (Linux).</summary>
+internal static class NativeUsers
+{
+    private const int PrSetDumpable = 4;
+    private const int AtFdCwd = -100;
+    private const uint StatxUid = 0x8;
+    private const uint StatxGid = 0x10;
+
+    public static bool IsRoot => OperatingSystem.IsLinux() && GetEffectiveUserId() == 0;
+
+    public static void MakeProcessNonDumpable()
+    {
+        if (Prctl(PrSetDumpable, 0, 0, 0, 0) != 0)
+        {
+            throw new InvalidOperationException($"prctl(PR_SET_DUMPABLE, 0) failed with errno {Marshal.GetLastPInvokeError()}.");
+        }
+    }
+
+    public static OsUser? ByName(string name) => Lookup((ref Passwd entry, byte[] buffer, out IntPtr result) =>
+        GetPasswordByName(name, ref entry, buffer, (nuint)buffer.Length, out result));
+
+    public static OsUser? ById(uint uid) => Lookup((ref Passwd entry, byte[] buffer, out IntPtr result) =>
+        GetPasswordById(uid, ref entry, buffer, (nuint)buffer.Length, out result));
+
+    /// <summary>The owner and group of <paramref name="path"/>, or null when it cannot be read.</summary>
+    public static (uint Uid, uint Gid)? Owner(string path)
+    {
+        // struct statx has the same layout on every architecture: stx_uid at byte 20, stx_gid at byte 24.
+        var buffer = new byte[256];
+        if (Statx(AtFdCwd, path, 0, StatxUid | StatxGid, buffer) != 0)
+        {
+            return null;
+        }
+
+        return (BitConverter.ToUInt32(buffer, 20), BitConverter.ToUInt32(buffer, 24));
+    }
+
+    private delegate int PasswordLookup(ref Passwd entry, byte[] buffer, out IntPtr result);
+
+    private static OsUser? Lookup(PasswordLookup lookup)
+    {
+        var entry = default(Passwd);
+        var buffer = new byte[16 * 1024];
+        if (lookup(ref entry, buffer, out var result) != 0 || result == IntPtr.Zero)
+        {
+            return null;
+        }
+
+        return new OsUser(entry.Uid, entry.Gid, Marshal.PtrToStringUTF8(entry.Name), Marshal.PtrToStringUTF8(entry.Dir));
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Passwd
+    {
+        public IntPtr Name;
+        public IntPtr Password;
+        public uint Uid;
+        public uint Gid;
+        public IntPtr Gecos;
+        public IntPtr Dir;
+        public IntPtr Shell;
+    }
+
+    [DllImport("libc", EntryPoint = "geteuid")]
+    private static extern uint GetEffectiveUserId();
+
+    [DllImport("libc", EntryPoint = "prctl", SetLastError = true)]
+    private static extern int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [DllImport("libc", EntryPoint = "statx")]
+    private static extern int Statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
+
+    [DllImport("libc", EntryPoint = "getpwnam_r")]
+    private static extern int GetPasswordByName(
+        [MarshalAs(UnmanagedType.LPUTF8Str)] string name, ref Passwd entry, byte[] buffer, nuint length, out IntPtr result);
+
+    [DllImport("libc", EntryPoint = "getpwuid_r")]
+    private static extern int GetPasswordById(uint uid, ref Passwd entry, byte[] buffer, nuint length, out IntPtr result);
+}
