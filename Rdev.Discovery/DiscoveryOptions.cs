@@ -6,11 +6,9 @@ namespace Rdev.Discovery;
 public sealed class DiscoveryOptions
 {
     public const string SectionName = "Rdev";
-    public const string LocalRuntime = "local";
-    public const string KubernetesRuntime = "kubernetes";
 
-    [RegularExpression("^(local|kubernetes)$", ErrorMessage = "Rdev:Runtime must be 'local' or 'kubernetes'.")]
-    public string Runtime { get; set; } = LocalRuntime;
+    [AllowedValues(ProjectRuntime.Local, ProjectRuntime.Kubernetes, ErrorMessage = "Rdev:Runtime must be 'local' or 'kubernetes'.")]
+    public string Runtime { get; set; } = ProjectRuntime.Local;
 
     public LocalSettings Local { get; set; } = new();
 
@@ -33,17 +31,11 @@ public sealed class DiscoveryOptions
 
     public sealed class KubernetesSettings
     {
-        public string? Namespace { get; set; }
-
         public string ConfigMapName { get; set; } = "rdev-projects";
 
         /// <summary>Reconnect delay after the n-th consecutive failure: this times 2^min(n,5), plus up to this much jitter.</summary>
         [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
         public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
-
-        /// <summary>How long the circuit breaker stays open before it lets one trial call through.</summary>
-        [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
-        public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 
         /// <summary>Server-side watch timeout; the watch then ends cleanly and discovery relists, as client-go does.</summary>
         [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]

@@ -25,11 +25,7 @@ public static class Extensions
         builder.Services.AddSingleton<PostgresNotifications>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresNotifications>());
 
-        builder.Services.ConfigureHttpJsonOptions(options =>
-        {
-            options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-            options.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower;
-        });
+        builder.Services.ConfigureHttpJsonOptions(options => RdevJson.ApplyNaming(options.SerializerOptions));
 
         builder.Services.AddSingleton(new NotificationChannel(ProjectRegistry.Channel));
         builder.Services.AddSingleton<ProjectRegistry>();
