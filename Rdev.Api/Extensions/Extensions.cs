@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Rdev.Api.Commands;
 using Rdev.Api.Data;
 using Rdev.Api.Keys;
