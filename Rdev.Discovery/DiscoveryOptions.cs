@@ -7,11 +7,9 @@ namespace Rdev.Discovery;
 public sealed class DiscoveryOptions
 {
     public const string SectionName = "Rdev";
-    public const string LocalRuntime = "local";
-    public const string KubernetesRuntime = "kubernetes";
 
-    [RegularExpression("^(local|kubernetes)$", ErrorMessage = "Rdev:Runtime must be 'local' or 'kubernetes'.")]
-    public string Runtime { get; set; } = LocalRuntime;
+    [AllowedValues(ProjectRuntime.Local, ProjectRuntime.Kubernetes, ErrorMessage = "Rdev:Runtime must be 'local' or 'kubernetes'.")]
+    public string Runtime { get; set; } = ProjectRuntime.Local;
 
     public LocalSettings Local { get; set; } = new();
 
@@ -62,23 +60,17 @@ public sealed class DiscoveryOptions
         public int? MaxConcurrentCommands { get; set; }
 
         public IEnumerable<ValidationResult> Validate(ValidationContext validationContext) =>
-            (AllowedCommands ?? []).Where(c => !ProjectSettings.CommandKinds.Contains(c)).Select(c => new ValidationResult(
-                $"AllowedCommands: '{c}' is not one of {string.Join(", ", ProjectSettings.CommandKinds)}.", [nameof(AllowedCommands)]));
+            (AllowedCommands ?? []).Where(c => !CommandKinds.All.Contains(c)).Select(c => new ValidationResult(
+                $"AllowedCommands: '{c}' is not one of {string.Join(", ", CommandKinds.All)}.", [nameof(AllowedCommands)]));
     }
 
     public sealed class KubernetesSettings
     {
-        public string? Namespace { get; set; }
-
         public string ConfigMapName { get; set; } = "rdev-projects";
 
         /// <summary>Reconnect delay after the n-th consecutive failure: this times 2^min(n,5), plus up to this much jitter.</summary>
         [Range(typeof(TimeSpan), "00:00:00.001", "00:01:00")]
         public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromSeconds(1);
-
-        /// <summary>How long the circuit breaker stays open before it lets one trial call through.</summary>
-        [Range(typeof(TimeSpan), "00:00:00.100", "00:10:00")]
-        public TimeSpan CircuitBreakDuration { get; set; } = TimeSpan.FromSeconds(15);
 
         /// <summary>Server-side watch timeout; the watch then ends cleanly and discovery relists, as client-go does.</summary>
         [Range(typeof(TimeSpan), "00:00:10", "01:00:00")]

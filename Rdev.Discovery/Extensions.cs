@@ -31,10 +31,16 @@ public static class Extensions
             .Add(new HealthCheckRegistration("discovery", sp => sp.GetRequiredService<DiscoveryHealth>(), failureStatus: null,
                 tags: [Microsoft.Extensions.Hosting.Extensions.ReadyTag]));
 
-        if (builder.Configuration["Rdev:Runtime"] == DiscoveryOptions.KubernetesRuntime)
+        if (builder.Configuration["Rdev:Runtime"] == ProjectRuntime.Kubernetes)
         {
             builder.Services.AddKubernetesClient();
-            builder.Services.AddSingleton<KubernetesCircuit>();
+            builder.Services.AddSingleton<IKubernetesCircuitObserver, CircuitHealth>();
+            // Lists and watches retry with backoff anyway: open once half of at least four calls failed.
+            builder.Services.AddKubernetesCircuit(DiscoveryMetrics.MeterName, defaults =>
+            {
+                defaults.CircuitFailureRatio = 0.5;
+                defaults.CircuitFailureThreshold = 4;
+            });
             builder.Services.AddHostedService<KubernetesDiscovery>();
         }
         else

@@ -44,10 +44,7 @@ public static class Readiness
         return context.Response.WriteAsJsonAsync(new ReadyReport(report.Status.ToString().ToLowerInvariant(), checks), JsonOptions);
     }
 
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-    };
+    private static readonly JsonSerializerOptions JsonOptions = Rdev.Core.RdevJson.Options;
 
     private sealed record CheckResult(string Status, string? Description);
 

@@ -15,11 +15,7 @@ public sealed class AuditLog(NpgsqlDataSource dataSource, TimeProvider time)
     public const string KeyRevoked = "key.revoked";
     public const string AuthenticationFailed = "auth.failed";
 
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower,
-    };
+    private static readonly JsonSerializerOptions JsonOptions = RdevJson.Options;
 
     public async Task WriteAsync(string action, string? keyId, string? project, IPAddress? ip, object details, CancellationToken ct = default)
     {

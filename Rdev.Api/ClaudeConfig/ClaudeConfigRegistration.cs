@@ -12,7 +12,7 @@ public static class ClaudeConfigRegistration
     public static IHostApplicationBuilder AddClaudeConfig(this IHostApplicationBuilder builder)
     {
         builder.Services.TryAddSingleton<AuditLog>();
-        if (builder.Configuration["Rdev:Runtime"] == "kubernetes")
+        if (builder.Configuration["Rdev:Runtime"] == ProjectRuntime.Kubernetes)
         {
             // Idempotent (TryAdd): the commands feature registers the same runtime.
             builder.Services.AddKubernetesRuntime();

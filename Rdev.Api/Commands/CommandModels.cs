@@ -3,13 +3,6 @@ using System.Text.Json.Nodes;
 
 namespace Rdev.Api.Commands;
 
-public static class CommandKinds
-{
-    public const string Claude = "claude";
-    public const string Git = "git";
-    public const string Shell = "shell";
-}
-
 public static class CommandStatuses
 {
     public const string Queued = "queued";
@@ -67,11 +60,7 @@ public sealed record ClaudeOutcome(string? SessionId, decimal? TotalCostUsd, int
 
 internal static class EventData
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-    };
+    private static readonly JsonSerializerOptions Json = RdevJson.OmitNulls;
 
     public static string Output(string stream, string data) => JsonSerializer.Serialize(new { stream, data }, Json);
 

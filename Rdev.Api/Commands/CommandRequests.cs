@@ -86,9 +86,5 @@ public static class CommandLines
 
 internal static class CommandJson
 {
-    public static readonly System.Text.Json.JsonSerializerOptions Options = new(System.Text.Json.JsonSerializerDefaults.Web)
-    {
-        PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower,
-        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull,
-    };
+    public static readonly System.Text.Json.JsonSerializerOptions Options = RdevJson.OmitNulls;
 }

@@ -29,7 +29,7 @@ public static class CommandsRegistration
         // Registered after the notification listener, so it stops (and stops its commands) first.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CommandSupervisor>());
 
-        if (builder.Configuration["Rdev:Runtime"] == "kubernetes")
+        if (builder.Configuration["Rdev:Runtime"] == ProjectRuntime.Kubernetes)
         {
             builder.Services.AddKubernetesRuntime();
         }

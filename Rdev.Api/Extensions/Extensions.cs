@@ -1,4 +1,3 @@
-using System.Text.Json;
 using Rdev.Api.Commands;
 using Rdev.Api.Data;
 using Rdev.Api.Keys;
@@ -25,11 +24,7 @@ public static class Extensions
         builder.Services.AddSingleton<PostgresNotifications>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<PostgresNotifications>());
 
-        builder.Services.ConfigureHttpJsonOptions(options =>
-        {
-            options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
-            options.SerializerOptions.DictionaryKeyPolicy = JsonNamingPolicy.SnakeCaseLower;
-        });
+        builder.Services.ConfigureHttpJsonOptions(options => RdevJson.ApplyNaming(options.SerializerOptions));
 
         builder.Services.AddSingleton(new NotificationChannel(ProjectRegistry.Channel));
         builder.Services.AddSingleton<ProjectRegistry>();

@@ -7,8 +7,8 @@ public sealed class RdevOptions
 {
     public const string SectionName = "Rdev";
 
-    [RegularExpression("^(local|kubernetes)$", ErrorMessage = "Rdev:Runtime must be 'local' or 'kubernetes'.")]
-    public string Runtime { get; set; } = "local";
+    [AllowedValues(ProjectRuntime.Local, ProjectRuntime.Kubernetes, ErrorMessage = "Rdev:Runtime must be 'local' or 'kubernetes'.")]
+    public string Runtime { get; set; } = ProjectRuntime.Local;
 
     public string? BootstrapAdminKey { get; set; }
 

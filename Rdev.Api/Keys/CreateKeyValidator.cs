@@ -9,7 +9,7 @@ public sealed partial class CreateKeyValidator : AbstractValidator<CreateKeyRequ
     public const int MaxProjects = 100;
     public const int MaxAllowedIps = 32;
     public const string NamePattern = "^[a-zA-Z0-9 ._-]{1,64}$";
-    public const string ProjectPattern = "^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$";
+    public const string ProjectPattern = ProjectNames.Pattern;
 
     public CreateKeyValidator(TimeProvider time)
     {

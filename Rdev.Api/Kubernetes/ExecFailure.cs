@@ -40,3 +40,9 @@ internal sealed partial record ExecFailure(bool ProjectProblem, bool Outage, str
     [GeneratedRegex(@"'(\d{3})'")]
     private static partial Regex StatusCodePattern();
 }
+
+/// <summary>What counts against the circuit for execs: <see cref="ExecFailure.Outage"/>, which also reads the upgrade's status.</summary>
+internal sealed class ExecOutages : IKubernetesOutageClassifier
+{
+    public bool IsOutage(Exception exception) => ExecFailure.Classify(exception)?.Outage == true;
+}

@@ -26,6 +26,7 @@ namespace Rdev.Api.Kubernetes;
 public sealed class KubernetesCommandRunner(
     IKubernetes client,
     KubernetesCircuit circuit,
+    KubernetesNamespace defaultNamespace,
     IOptions<KubernetesRuntimeOptions> options,
     ILogger<KubernetesCommandRunner> logger) : ICommandRunner
 {
@@ -36,8 +37,6 @@ public sealed class KubernetesCommandRunner(
 
     private const string ProjectUnavailableKey = "Rdev.ProjectUnavailable";
     private static readonly ActivitySource Activities = new(ActivitySourceName);
-    private static readonly Lazy<string?> InClusterNamespace = new(() =>
-        KubernetesClientConfiguration.IsInCluster() ? KubernetesClientConfiguration.InClusterConfig().Namespace : null);
 
     /// <summary>Whether <paramref name="exception"/> blames the project's pod rather than Kubernetes.</summary>
     public static bool IsProjectUnavailable(RuntimeUnavailableException exception) =>
@@ -127,7 +126,7 @@ public sealed class KubernetesCommandRunner(
             throw new ArgumentException("A Kubernetes run target names a pod.", nameof(target));
         }
         var settings = options.Value;
-        var ns = target.Namespace ?? settings.Namespace ?? InClusterNamespace.Value ?? "default";
+        var ns = target.Namespace ?? defaultNamespace.Name;
         using var activity = Activities.StartActivity(operation ?? (expectMarker ? "kubernetes exec" : "kubernetes signal"), ActivityKind.Client);
         activity?.SetTag("project", target.Project);
         activity?.SetTag("k8s.namespace.name", ns);

@@ -1,5 +1,5 @@
-using k8s;
 using Microsoft.Extensions.DependencyInjection.Extensions;
+using Rdev.Api.Commands;
 using Rdev.Api.Execution;
 using Rdev.Api.Kubernetes;
 
@@ -9,15 +9,10 @@ namespace Rdev.Api;
 public static class KubernetesRuntimeExtensions
 {
     /// <summary>
-    /// Registers the Kubernetes runtime: one <see cref="IKubernetes"/> (in-cluster config, else kubeconfig), the exec
-    /// circuit and <see cref="KubernetesCommandRunner"/>, also as <see cref="ICommandRunner"/>. The client is created
-    /// on first use.
+    /// Registers the Kubernetes runtime: the shared client (<see cref="KubernetesRegistration.AddKubernetesClient"/>,
+    /// whose TryAdd lets tests point it at a fake API server), the exec circuit and <see cref="KubernetesCommandRunner"/>,
+    /// also as <see cref="ICommandRunner"/>. The client is created on first use.
     /// </summary>
-    /// <remarks>
-    /// Registrations use TryAdd: a <see cref="KubernetesClientConfiguration"/> (or <see cref="IKubernetes"/>)
-    /// registered before this call wins, and one registered after it wins too (the last registration is the one
-    /// resolved), which is how tests point the runtime at a fake API server.
-    /// </remarks>
     public static IServiceCollection AddKubernetesRuntime(this IServiceCollection services)
     {
         services.AddMetrics();
@@ -26,11 +21,10 @@ public static class KubernetesRuntimeExtensions
             .BindConfiguration(KubernetesRuntimeOptions.SectionName)
             .ValidateDataAnnotations()
             .ValidateOnStart();
-        services.TryAddSingleton(_ => KubernetesClientConfiguration.IsInCluster()
-            ? KubernetesClientConfiguration.InClusterConfig()
-            : KubernetesClientConfiguration.BuildDefaultConfig());
-        services.TryAddSingleton<IKubernetes>(sp => new k8s.Kubernetes(sp.GetRequiredService<KubernetesClientConfiguration>()));
-        services.TryAddSingleton<KubernetesCircuit>();
+        services.AddKubernetesClient();
+        // An exec opens the circuit only after CircuitFailureThreshold failures with no success in between.
+        services.TryAddSingleton<IKubernetesOutageClassifier, ExecOutages>();
+        services.AddKubernetesCircuit(CommandMetrics.MeterName);
         services.TryAddSingleton<KubernetesCommandRunner>();
         services.TryAddSingleton<ICommandRunner>(sp => sp.GetRequiredService<KubernetesCommandRunner>());
         return services;

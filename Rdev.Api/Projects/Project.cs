@@ -19,19 +19,10 @@ public sealed record Project(
     DateTimeOffset UpdatedAt)
 {
     [JsonIgnore]
-    public bool IsGone => Status == ProjectStatuses.Gone;
+    public bool IsGone => Status == ProjectStatus.Gone;
 
     public bool Allows(string commandKind) => AllowedCommands.Contains(commandKind);
 }
 
 /// <summary>Where a kubernetes project's commands run.</summary>
 public sealed record ProjectPod(string Namespace, string Name, string Container);
-
-public static class ProjectStatuses
-{
-    public const string Running = "running";
-    public const string Starting = "starting";
-    public const string Failed = "failed";
-    public const string Unknown = "unknown";
-    public const string Gone = "gone";
-}

@@ -16,7 +16,7 @@ namespace Rdev.Api.Projects;
 public sealed class ProjectRegistry(NpgsqlDataSource dataSource, PostgresNotifications notifications, ILogger<ProjectRegistry> logger)
     : BackgroundService, IHealthCheck
 {
-    public const string Channel = "rdev_projects";
+    public const string Channel = NotifyChannels.Projects;
     private static readonly TimeSpan StartupLoadTimeout = TimeSpan.FromSeconds(10);
     private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(10);
 

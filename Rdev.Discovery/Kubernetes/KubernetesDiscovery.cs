@@ -7,12 +7,13 @@ namespace Rdev.Discovery.Kubernetes;
 
 /// <summary>
 /// The kubernetes runtime: one watch loop for the labeled pods and one for the settings ConfigMap, in one namespace
-/// (<c>Rdev:Kubernetes:Namespace</c>, else the in-cluster or kubeconfig namespace, else <c>default</c>).
+/// (<see cref="KubernetesNamespace"/>: <c>Rdev:Kubernetes:Namespace</c>, else the in-cluster or kubeconfig namespace,
+/// else <c>default</c>).
 /// Needs only get/list/watch on pods and configmaps there.
 /// </summary>
 public sealed class KubernetesDiscovery(
     IKubernetes client,
-    KubernetesClientConfiguration clientConfiguration,
+    KubernetesNamespace kubernetesNamespace,
     IOptions<DiscoveryOptions> options,
     KubernetesCircuit circuit,
     ProjectPublisher publisher,
@@ -25,7 +26,7 @@ public sealed class KubernetesDiscovery(
     protected override Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var settings = options.Value.Kubernetes;
-        var ns = settings.Namespace is { Length: > 0 } configured ? configured : clientConfiguration.Namespace ?? "default";
+        var ns = kubernetesNamespace.Name;
         var configMapSelector = $"metadata.name={settings.ConfigMapName}";
         var logger = loggers.CreateLogger<KubernetesDiscovery>();
         logger.LogInformation("Discovering projects in namespace {Namespace}: pods labeled {Selector} and ConfigMap {ConfigMap}",

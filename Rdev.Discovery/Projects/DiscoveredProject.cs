@@ -23,21 +23,3 @@ public sealed record DiscoveredProject(
 
     public override int GetHashCode() => HashCode.Combine(Name, Status, PodName, Workspace);
 }
-
-/// <summary>Project status values (SPEC section 3).</summary>
-public static class ProjectStatus
-{
-    public const string Running = "running";
-    public const string Starting = "starting";
-    public const string Failed = "failed";
-    public const string Unknown = "unknown";
-    public const string Gone = "gone";
-
-    public static readonly IReadOnlyList<string> Live = [Running, Starting, Failed, Unknown];
-}
-
-public static class ProjectRuntime
-{
-    public const string Local = "local";
-    public const string Kubernetes = "kubernetes";
-}

@@ -15,10 +15,9 @@ public sealed record ProjectSettings(
     IReadOnlyList<string>? AllowedCommands,
     int? MaxConcurrentCommands)
 {
-    public static readonly IReadOnlyList<string> DefaultAllowedCommands = ["claude", "git"];
+    public static readonly IReadOnlyList<string> DefaultAllowedCommands = CommandKinds.Default;
     public const int DefaultMaxConcurrentCommands = 5;
     public const int MaxConcurrentCommandsLimit = 100;
-    public static readonly IReadOnlyList<string> CommandKinds = ["claude", "git", "shell"];
     public static readonly ProjectSettings None = new(null, null, null, null, null);
 
     // Unknown fields are errors, so a typo such as "allowed_command" is reported instead of silently ignored.
@@ -57,9 +56,9 @@ public sealed record ProjectSettings(
         {
             problems.Add("workspace must be an absolute path");
         }
-        if (document.AllowedCommands?.FirstOrDefault(c => !CommandKinds.Contains(c)) is { } unknown)
+        if (document.AllowedCommands?.FirstOrDefault(c => !CommandKinds.All.Contains(c)) is { } unknown)
         {
-            problems.Add($"allowed_commands: '{unknown}' is not one of {string.Join(", ", CommandKinds)}");
+            problems.Add($"allowed_commands: '{unknown}' is not one of {string.Join(", ", CommandKinds.All)}");
         }
         if (document.MaxConcurrentCommands is < 1 or > MaxConcurrentCommandsLimit)
         {

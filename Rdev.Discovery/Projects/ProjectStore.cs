@@ -13,7 +13,7 @@ namespace Rdev.Discovery.Projects;
 /// </summary>
 public sealed class ProjectStore(NpgsqlDataSource dataSource)
 {
-    public const string Channel = "rdev_projects";
+    public const string Channel = NotifyChannels.Projects;
 
     // NOTIFY payloads are limited to 8000 bytes; past this the API is told "*" and reloads everything anyway.
     private const int MaxPayloadBytes = 7000;
@@ -21,7 +21,7 @@ public sealed class ProjectStore(NpgsqlDataSource dataSource)
     // Two discovery replicas (a rollout) take turns instead of interleaving their writes.
     private const long WriterLockKey = 0x7264_6576_7072_6a;
 
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions Json = RdevJson.Options;
 
     private const string UpsertSql = """
         WITH desired AS (

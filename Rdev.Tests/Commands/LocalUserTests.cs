@@ -53,7 +53,7 @@ public sealed class LocalUserTests : IAsyncLifetime
         var home = Directory.CreateDirectory(Path.Combine(host.Root.FullName, "home")).FullName;
         Chown(Nobody, folder, home);
         var settings = new Dictionary<string, string?>(host.Settings) { ["HOME"] = home };
-        using var api = ApiProcess.Start(host.ConnectionString, settings, ["setpriv", $"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "--"]);
+        using var api = ApiProcess.Start(host.ConnectionString, settings, launcher: ["setpriv", $"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "--"]);
         var client = Client(api);
         await api.WaitUntilServingAsync(client, "/api/v1/projects/same-user");
 

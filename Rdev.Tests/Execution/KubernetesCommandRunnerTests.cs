@@ -8,6 +8,7 @@ using Microsoft.Extensions.Time.Testing;
 using Rdev.Api;
 using Rdev.Api.Execution;
 using Rdev.Api.Kubernetes;
+using Rdev.Core.Kubernetes;
 using Rdev.Tests.Kubernetes;
 using static Rdev.Tests.Execution.KubernetesTestProbes;
 

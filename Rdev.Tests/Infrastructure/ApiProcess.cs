@@ -4,7 +4,10 @@ using System.Net.Sockets;
 
 namespace Rdev.Tests.Infrastructure;
 
-/// <summary>The built Rdev.Api as its own process on a free loopback port, configured like a Kubernetes Deployment.</summary>
+/// <summary>
+/// A built service (Rdev.Api unless told otherwise) as its own process on a free loopback port, configured like a
+/// Kubernetes Deployment: settings become environment variables (<c>:</c> as <c>__</c>).
+/// </summary>
 public sealed class ApiProcess : IDisposable
 {
     private ApiProcess(Process process, int port)
@@ -17,12 +20,29 @@ public sealed class ApiProcess : IDisposable
 
     public Uri BaseAddress { get; }
 
-    /// <param name="launcher">Programs that start dotnet, e.g. setpriv to run the API as another user.</param>
+    /// <summary>What the process has written to stdout and stderr so far, for failure messages.</summary>
+    public string Output
+    {
+        get
+        {
+            lock (output)
+            {
+                return output.ToString();
+            }
+        }
+    }
+
+    private readonly System.Text.StringBuilder output = new();
+
+    /// <param name="launcher">Programs that start dotnet, e.g. setpriv to run the service as another user.</param>
     public static ApiProcess Start(
-        string connectionString, IEnumerable<KeyValuePair<string, string?>> settings, IReadOnlyList<string>? launcher = null)
+        string connectionString,
+        IEnumerable<KeyValuePair<string, string?>> settings,
+        string project = "Rdev.Api",
+        IReadOnlyList<string>? launcher = null)
     {
         var port = FreePort();
-        var dll = Path.Combine(RepositoryRoot.Path, "Rdev.Api", "bin", RepositoryRoot.Configuration, "net10.0", "Rdev.Api.dll");
+        var dll = Path.Combine(RepositoryRoot.Path, project, "bin", RepositoryRoot.Configuration, "net10.0", $"{project}.dll");
         string[] argv = [.. launcher ?? [], "dotnet", dll];
         var info = new ProcessStartInfo(argv[0], argv[1..])
         {
@@ -38,11 +58,12 @@ public sealed class ApiProcess : IDisposable
         }
 
         var process = Process.Start(info)!;
-        process.OutputDataReceived += (_, _) => { };
-        process.ErrorDataReceived += (_, _) => { };
+        var started = new ApiProcess(process, port);
+        process.OutputDataReceived += (_, e) => started.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => started.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        return new ApiProcess(process, port);
+        return started;
     }
 
     /// <summary>Waits until <paramref name="path"/> answers with a success status (the API has migrated and started).</summary>
@@ -69,6 +90,22 @@ public sealed class ApiProcess : IDisposable
             }
 
             await Task.Delay(100);
+        }
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (output)
+        {
+            // The start and the end say what went wrong; a long-running process need not keep everything.
+            if (output.Length < 64 * 1024)
+            {
+                output.AppendLine(line);
+            }
         }
     }
 

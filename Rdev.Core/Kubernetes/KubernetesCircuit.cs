@@ -1,9 +1,10 @@
 using System.Diagnostics.Metrics;
+using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using Polly;
 using Polly.CircuitBreaker;
 
-namespace Rdev.Api.Kubernetes;
+namespace Rdev.Core.Kubernetes;
 
 /// <summary>Circuit state as the gauge reports it.</summary>
 public enum KubernetesCircuitState
@@ -14,54 +15,66 @@ public enum KubernetesCircuitState
 }
 
 /// <summary>
-/// The circuit breaker around exec requests to the Kubernetes API. It opens after
-/// <see cref="KubernetesRuntimeOptions.CircuitFailureThreshold"/> failed requests with no success in between (within
-/// the sampling window); while open, execs fail fast without a request. After the break one trial request goes
-/// through: success closes it, failure opens it again. Only outages count (transport errors, timeouts, 429, 5xx):
-/// a missing pod or a refused request is an answer from a working API server.
+/// The circuit breaker around calls to the Kubernetes API (the API's execs, discovery's lists and watches). It opens
+/// when, within <see cref="KubernetesCircuitOptions.CircuitSamplingDuration"/>, at least
+/// <see cref="KubernetesCircuitOptions.CircuitFailureThreshold"/> calls were made and the
+/// <see cref="KubernetesCircuitOptions.CircuitFailureRatio"/> of them were outages (as
+/// <see cref="IKubernetesOutageClassifier"/> says); while open, calls fail fast with
+/// <see cref="BrokenCircuitException"/>. After the break one trial call goes through: success closes it, failure
+/// opens it again. Its state is the gauge <c>rdev_kubernetes_circuit_state</c> on the service's meter.
 /// </summary>
-public sealed class KubernetesCircuit
+public sealed partial class KubernetesCircuit
 {
-    public const string MeterName = "Rdev.Api";
+    public const string GaugeName = "rdev_kubernetes_circuit_state";
 
     private readonly CircuitBreakerStateProvider stateProvider = new();
     private readonly ResiliencePipeline pipeline;
     private readonly TimeProvider time;
     private long trialAllowedAtTicks;
 
-    public KubernetesCircuit(IOptions<KubernetesRuntimeOptions> options, IMeterFactory meterFactory, TimeProvider time, ILogger<KubernetesCircuit> logger)
+    public KubernetesCircuit(
+        string meterName,
+        IOptions<KubernetesCircuitOptions> options,
+        IKubernetesOutageClassifier classifier,
+        IEnumerable<IKubernetesCircuitObserver> observers,
+        IMeterFactory meterFactory,
+        TimeProvider time,
+        ILogger<KubernetesCircuit> logger)
     {
         this.time = time;
         var settings = options.Value;
+        var listeners = observers.ToArray();
         pipeline = new ResiliencePipelineBuilder { TimeProvider = time }
             .AddCircuitBreaker(new CircuitBreakerStrategyOptions
             {
-                FailureRatio = 1.0,
+                FailureRatio = settings.CircuitFailureRatio,
                 MinimumThroughput = settings.CircuitFailureThreshold,
                 SamplingDuration = settings.CircuitSamplingDuration,
                 BreakDuration = settings.CircuitBreakDuration,
                 StateProvider = stateProvider,
-                ShouldHandle = new PredicateBuilder().Handle<Exception>(e => ExecFailure.Classify(e)?.Outage == true),
+                ShouldHandle = new PredicateBuilder().Handle<Exception>(classifier.IsOutage),
                 OnOpened = args =>
                 {
                     Volatile.Write(ref trialAllowedAtTicks, (time.GetUtcNow() + args.BreakDuration).UtcTicks);
-                    logger.LogWarning("Kubernetes exec circuit opened for {BreakDuration} after repeated failures", args.BreakDuration);
+                    LogOpened(logger, args.BreakDuration);
+                    Array.ForEach(listeners, l => l.Opened(args.BreakDuration));
                     return ValueTask.CompletedTask;
                 },
                 OnHalfOpened = _ =>
                 {
-                    logger.LogInformation("Kubernetes exec circuit half-open: trying one exec");
+                    LogHalfOpen(logger);
                     return ValueTask.CompletedTask;
                 },
                 OnClosed = _ =>
                 {
-                    logger.LogInformation("Kubernetes exec circuit closed");
+                    LogClosed(logger);
+                    Array.ForEach(listeners, l => l.Closed());
                     return ValueTask.CompletedTask;
                 },
             })
             .Build();
-        meterFactory.Create(MeterName).CreateObservableGauge("rdev_kubernetes_circuit_state", () => (int)State,
-            description: "Circuit breaker around Kubernetes exec requests: 0 closed, 1 half-open, 2 open.");
+        meterFactory.Create(meterName).CreateObservableGauge(GaugeName, () => (int)State,
+            description: "Circuit breaker around Kubernetes API calls: 0 closed, 1 half-open, 2 open.");
     }
 
     /// <summary>
@@ -80,4 +93,13 @@ public sealed class KubernetesCircuit
     /// <exception cref="BrokenCircuitException">The circuit is open.</exception>
     public ValueTask<T> ExecuteAsync<T>(Func<CancellationToken, ValueTask<T>> call, CancellationToken cancellationToken) =>
         pipeline.ExecuteAsync(call, cancellationToken);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Kubernetes API circuit opened for {BreakDuration} after repeated failures")]
+    private static partial void LogOpened(ILogger logger, TimeSpan breakDuration);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Kubernetes API circuit half-open: trying one call")]
+    private static partial void LogHalfOpen(ILogger logger);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Kubernetes API circuit closed")]
+    private static partial void LogClosed(ILogger logger);
 }
