@@ -60,6 +60,16 @@ public sealed class CommandLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OutputPostgresCannotStoreIsStoredWithReplacementsAndFreesTheSlot()
+    {
+        var api = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:ClaudeCommand"] = FakeClaude.Install(host.Root.FullName) });
+        await host.AddProjectAsync("unstorable", maxConcurrent: 5);
+        await CommandsHost.WaitForProjectAsync(api, "unstorable");
+
+        await UnstorableOutput.StoredWithReplacementsAndSlotsFreedAsync(api, "unstorable");
+    }
+
+    [Fact]
     public async Task ResumeTakesTheSessionIdFromTheNewRun()
     {
         var claude = FakeClaude.Install(host.Root.FullName);
