@@ -153,6 +153,13 @@ public sealed class CommandSupervisor(
         // Error messages come from the runtime too (a pod's exec status, an exception's text).
         long replaced = 0;
         outcome = outcome with { Error = StorableText.CleanOrNull(outcome.Error, ref replaced) };
+        replaced += processor.Replaced;
+        metrics.Replaced(command.Kind, replaced);
+        if (replaced > 0)
+        {
+            SupervisorLog.Replaced(logger, command.Id, replaced);
+        }
+
         try
         {
             var finalSeq = ++seq;
@@ -175,13 +182,6 @@ public sealed class CommandSupervisor(
             execution.Dispose();
         }
 
-        replaced += processor.Replaced;
-        metrics.Replaced(command.Kind, replaced);
-        if (replaced > 0)
-        {
-            SupervisorLog.Replaced(logger, command.Id, replaced);
-        }
-
         activity?.SetTag("command.status", outcome.Status).SetTag("command.exit_code", outcome.ExitCode);
         if (outcome.Status is not CommandStatuses.Succeeded)
         {
@@ -194,20 +194,20 @@ public sealed class CommandSupervisor(
     {
         var command = execution.Command;
         var settings = options.Value;
-        IRunningProcess process;
-        try
-        {
-            process = await runner.StartAsync(execution.Target, execution.Argv, shutdown.Token);
-        }
-        catch (RuntimeUnavailableException ex)
-        {
-            logger.LogWarning("Command {CommandId} could not start: {Message}", command.Id, ex.Message);
-            return new CommandOutcome(CommandStatuses.Failed, null, ex.Message);
-        }
-
         int? exitCode = null;
         try
         {
+            IRunningProcess process;
+            try
+            {
+                process = await runner.StartAsync(execution.Target, execution.Argv, shutdown.Token);
+            }
+            catch (RuntimeUnavailableException ex)
+            {
+                logger.LogWarning("Command {CommandId} could not start: {Message}", command.Id, ex.Message);
+                return new CommandOutcome(CommandStatuses.Failed, null, ex.Message);
+            }
+
             await using (process)
             {
                 metrics.Started(command.Project, command.Kind);
