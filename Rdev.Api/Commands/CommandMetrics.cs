@@ -14,6 +14,7 @@ public sealed class CommandMetrics
     private readonly UpDownCounter<long> running;
     private readonly UpDownCounter<long> streams;
     private readonly Counter<long> eventsSent;
+    private readonly Counter<long> replaced;
 
     public CommandMetrics(IMeterFactory meterFactory)
     {
@@ -24,6 +25,8 @@ public sealed class CommandMetrics
         running = meter.CreateUpDownCounter<long>("rdev_commands_running", description: "Commands running on this replica, by project.");
         streams = meter.CreateUpDownCounter<long>("rdev_sse_streams_active", description: "Open SSE streams on this replica.");
         eventsSent = meter.CreateCounter<long>("rdev_sse_events_sent_total", description: "SSE events written to clients.");
+        replaced = meter.CreateCounter<long>("rdev_output_replaced_total",
+            description: "Characters of command output stored as U+FFFD (NUL, lone surrogates, invalid UTF-8), by kind.");
     }
 
     public void Started(string project, string kind)
@@ -39,6 +42,15 @@ public sealed class CommandMetrics
         if (wasRunning)
         {
             running.Add(-1, new TagList { { "project", project } });
+        }
+    }
+
+    // By kind only: the count is about what programs print, and a project label would add a series per project.
+    public void Replaced(string kind, long count)
+    {
+        if (count > 0)
+        {
+            replaced.Add(count, new TagList { { "kind", kind } });
         }
     }
 

@@ -30,4 +30,15 @@ public sealed class CommandOptions
 
     [Range(0.1, 600)]
     public double HeartbeatSeconds { get; set; } = 5;
+
+    /// <summary>
+    /// How long a running command's output may go unstored (the database unreachable) before rdev stops the command
+    /// as <c>failed</c>. The writes themselves, and the final status, are retried for as long as the replica runs.
+    /// </summary>
+    [Range(1, 86400)]
+    public double WriteGiveUpSeconds { get; set; } = 60;
+
+    /// <summary>How often a replica finalises its own unfinished commands that it no longer runs.</summary>
+    [Range(0.1, 86400)]
+    public double SweepSeconds { get; set; } = 60;
 }

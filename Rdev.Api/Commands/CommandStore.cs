@@ -9,6 +9,9 @@ namespace Rdev.Api.Commands;
 /// <summary>Which replica started a command, and its process group there.</summary>
 public sealed record RunnerStart(string RunnerId, string Handle);
 
+/// <summary>How a command ended, as its record will say.</summary>
+public sealed record CommandOutcome(string Status, int? ExitCode, string? Error);
+
 /// <summary>Commands and their events in Postgres: the durable record every replica reads from.</summary>
 public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
 {
@@ -202,6 +205,49 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM command_runners WHERE seen_at < now() - interval '1 day'", cancellationToken: ct));
         return lost;
+    }
+
+    /// <summary>This replica's unfinished commands created before <paramref name="createdBefore"/>.</summary>
+    public async Task<IReadOnlyList<Guid>> ListUnfinishedAsync(string runnerId, DateTimeOffset createdBefore, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var ids = await connection.QueryAsync<Guid>(new CommandDefinition("""
+            SELECT id FROM commands
+            WHERE runner_id = @runnerId AND status IN ('queued', 'running') AND created_at < @createdBefore
+            """, new { runnerId, createdBefore }, cancellationToken: ct));
+        return ids.AsList();
+    }
+
+    /// <summary>
+    /// Records the outcome of this replica's commands that it no longer runs, each with a final status event, unless
+    /// they finished meanwhile. Returns how many it finished.
+    /// </summary>
+    public async Task<int> FinishUnsupervisedAsync(
+        string runnerId, IReadOnlyList<(Guid Id, CommandOutcome Outcome)> commands, CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("""
+            WITH outcome AS (
+                SELECT * FROM unnest($2::uuid[], $3::text[], $4::integer[], $5::text[], $6::text[]) AS o(id, status, exit_code, error, data)
+            ), swept AS (
+                UPDATE commands c SET status = o.status, exit_code = o.exit_code, error = o.error, finished_at = now(),
+                    last_seq = c.last_seq + 1
+                FROM outcome o
+                WHERE c.id = o.id AND c.runner_id = $1 AND c.status IN ('queued', 'running')
+                RETURNING c.id, c.last_seq, o.data
+            ), events AS (
+                INSERT INTO command_events (command_id, seq, type, data) SELECT id, last_seq, 'status', data FROM swept
+            ), notified AS (
+                SELECT pg_notify('rdev_command_events', id::text) FROM swept
+            )
+            SELECT (SELECT count(*) FROM notified)::int;
+            """);
+        command.Parameters.Add(new() { Value = runnerId });
+        command.Parameters.Add(new() { Value = commands.Select(c => c.Id).ToArray() });
+        command.Parameters.Add(new() { Value = commands.Select(c => c.Outcome.Status).ToArray() });
+        command.Parameters.Add(new() { Value = commands.Select(c => c.Outcome.ExitCode).ToArray() });
+        command.Parameters.Add(new() { Value = commands.Select(c => c.Outcome.Error).ToArray() });
+        command.Parameters.Add(new() { Value = commands.Select(c => EventData.Status(c.Outcome.Status, c.Outcome.ExitCode)).ToArray() });
+        return (int)(await command.ExecuteScalarAsync(ct))!;
     }
 
     private sealed record CommandRow(

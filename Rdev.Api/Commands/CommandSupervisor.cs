@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using Polly;
 using Rdev.Api.Data;
 using Rdev.Api.Execution;
 
@@ -9,8 +10,9 @@ namespace Rdev.Api.Commands;
 
 /// <summary>
 /// Runs the commands this replica accepted: starts them through the runtime, stores their output as it arrives,
-/// enforces timeouts and cancellation, and records the final status. Also keeps this replica's heartbeat and marks
-/// the commands of replicas that died as <c>lost</c>.
+/// enforces timeouts and cancellation, and records the final status, retrying its writes for as long as it runs. Also
+/// keeps this replica's heartbeat, marks the commands of replicas that died as <c>lost</c>, and sweeps its own
+/// unfinished commands that it no longer runs, so that no command stays <c>running</c> on a live replica.
 /// </summary>
 public sealed class CommandSupervisor(
     CommandStore store,
@@ -21,8 +23,13 @@ public sealed class CommandSupervisor(
     ILogger<CommandSupervisor> logger) : BackgroundService
 {
     private static readonly ActivitySource Source = new(CommandMetrics.MeterName);
-    private readonly ConcurrentDictionary<Guid, Execution> running = new();
+    // Only a command created this long ago can be swept: its request launches it right after inserting it.
+    private static readonly TimeSpan SweepGrace = TimeSpan.FromSeconds(10);
+    private readonly ConcurrentDictionary<Guid, CommandExecution> running = new();
+    // Outcomes whose final write was refused (not an outage): the sweep records them without the extra fields.
+    private readonly ConcurrentDictionary<Guid, CommandOutcome> unrecorded = new();
     private readonly CancellationTokenSource shutdown = new();
+    private readonly ResiliencePipeline storeRetry = StoreRetry.Create(logger);
     private IDisposable? cancelSubscription;
 
     public string RunnerId { get; } = $"{Environment.MachineName}-{Guid.NewGuid():N}";
@@ -38,7 +45,7 @@ public sealed class CommandSupervisor(
     /// <summary>Starts a command that <see cref="CommandStore.CreateAsync"/> just queued on this replica.</summary>
     public void Launch(CommandRecord command, RunTarget target, IReadOnlyList<string> argv)
     {
-        var execution = new Execution(command, target, argv);
+        var execution = new CommandExecution(command, target, argv);
         running[command.Id] = execution;
         execution.Completion = Task.Run(() => RunAsync(execution));
     }
@@ -50,6 +57,8 @@ public sealed class CommandSupervisor(
     {
         var interval = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
         var runnerTimeout = TimeSpan.FromSeconds(options.Value.RunnerTimeoutSeconds);
+        var sweepInterval = TimeSpan.FromSeconds(options.Value.SweepSeconds);
+        var sinceSweep = Stopwatch.StartNew();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -59,6 +68,12 @@ public sealed class CommandSupervisor(
                 if (lost > 0)
                 {
                     logger.LogWarning("Marked {Count} commands lost: the replica running them stopped", lost);
+                }
+
+                if (sinceSweep.Elapsed >= sweepInterval)
+                {
+                    await SweepAsync(stoppingToken);
+                    sinceSweep.Restart();
                 }
             }
             catch (Exception ex) when (ex is not OperationCanceledException)
@@ -77,7 +92,7 @@ public sealed class CommandSupervisor(
         // Commands cannot outlive this process yet: stop them and record why, so no command stays 'running'.
         foreach (var execution in running.Values)
         {
-            execution.RequestStop(CommandStatuses.Lost);
+            execution.RequestStop(CommandStatuses.Lost, "The API replica running this command shut down.");
         }
 
         await Task.WhenAll(running.Values.Select(e => e.Completion)).WaitAsync(cancellationToken)
@@ -94,21 +109,92 @@ public sealed class CommandSupervisor(
         }
     }
 
-    private async Task RunAsync(Execution execution)
+    /// <summary>
+    /// Finalises this replica's unfinished commands that it no longer supervises (a supervisor that died, a request
+    /// that stopped between insert and launch, a final write the database refused): with the outcome recorded here
+    /// when there is one, else as <c>lost</c>.
+    /// </summary>
+    private async Task SweepAsync(CancellationToken ct)
+    {
+        var candidates = await store.ListUnfinishedAsync(RunnerId, DateTimeOffset.UtcNow - SweepGrace, ct);
+        var outcomes = candidates.Where(id => !running.ContainsKey(id))
+            .Select(id => (id, unrecorded.TryGetValue(id, out var outcome) ? outcome : LostHere))
+            .ToList();
+        if (outcomes.Count == 0)
+        {
+            return;
+        }
+
+        var swept = await store.FinishUnsupervisedAsync(RunnerId, outcomes, ct);
+        foreach (var (id, _) in outcomes)
+        {
+            unrecorded.TryRemove(id, out _);
+        }
+
+        if (swept > 0)
+        {
+            SupervisorLog.Swept(logger, swept);
+        }
+    }
+
+    private static readonly CommandOutcome LostHere =
+        new(CommandStatuses.Lost, null, "The API replica running this command lost track of it.");
+
+    private async Task RunAsync(CommandExecution execution)
     {
         var command = execution.Command;
-        var settings = options.Value;
         // A child of the request that created the command; spans of the exec and of Postgres nest under it.
         using var activity = Source.StartActivity($"command {command.Kind}", ActivityKind.Internal);
         activity?.SetTag("project", command.Project).SetTag("command.kind", command.Kind).SetTag("command.id", command.Id.ToString());
-        var processor = new OutputProcessor(command.Kind == CommandKinds.Claude, settings.MaxOutputBytes);
+        var processor = new OutputProcessor(command.Kind == CommandKinds.Claude, options.Value.MaxOutputBytes);
         var clock = Stopwatch.StartNew();
         long seq = 1;
-        var wasRunning = false;
-        string status;
+        var outcome = await RunToEndAsync(execution, processor, () => ++seq);
+        // Error messages come from the runtime too (a pod's exec status, an exception's text).
+        long replaced = 0;
+        outcome = outcome with { Error = StorableText.CleanOrNull(outcome.Error, ref replaced) };
+        replaced += processor.Replaced;
+        metrics.Replaced(command.Kind, replaced);
+        if (replaced > 0)
+        {
+            SupervisorLog.Replaced(logger, command.Id, replaced);
+        }
+
+        try
+        {
+            var finalSeq = ++seq;
+            await StoreAsync(ct => store.FinishAsync(command.Id, finalSeq, outcome.Status, outcome.ExitCode, outcome.Error,
+                processor.OutputBytes, processor.Truncated, processor.Claude, ct));
+        }
+        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
+        {
+            // This replica stops: its heartbeat stops too, and another replica marks the command lost.
+        }
+        catch (Exception ex)
+        {
+            SupervisorLog.FinalWriteFailed(logger, command.Id, outcome.Status, ex);
+            unrecorded[command.Id] = outcome;
+        }
+        finally
+        {
+            running.TryRemove(command.Id, out _);
+            metrics.Finished(command.Project, command.Kind, outcome.Status, clock.Elapsed, execution.Started);
+            execution.Dispose();
+        }
+
+        activity?.SetTag("command.status", outcome.Status).SetTag("command.exit_code", outcome.ExitCode);
+        if (outcome.Status is not CommandStatuses.Succeeded)
+        {
+            activity?.SetStatus(ActivityStatusCode.Error, outcome.Status);
+        }
+    }
+
+    /// <summary>Starts the process, stores its output as it comes, and returns how it ended.</summary>
+    private async Task<CommandOutcome> RunToEndAsync(CommandExecution execution, OutputProcessor processor, Func<long> nextSeq)
+    {
+        var command = execution.Command;
+        var settings = options.Value;
         int? exitCode = null;
-        string? error = null;
-        string? stopReason = null;
         try
         {
             IRunningProcess process;
@@ -119,22 +205,20 @@ public sealed class CommandSupervisor(
             catch (RuntimeUnavailableException ex)
             {
                 logger.LogWarning("Command {CommandId} could not start: {Message}", command.Id, ex.Message);
-                await FinishAsync(CommandStatuses.Failed, null, ex.Message);
-                return;
+                return new CommandOutcome(CommandStatuses.Failed, null, ex.Message);
             }
 
             await using (process)
             {
                 metrics.Started(command.Project, command.Kind);
-                wasRunning = true;
                 execution.Attach(process, TimeSpan.FromSeconds(settings.CancelGraceSeconds), logger);
                 execution.StopAfter(TimeSpan.FromSeconds(command.TimeoutSeconds));
 
                 var output = Channel.CreateBounded<(string Type, string Data)>(new BoundedChannelOptions(256) { SingleReader = true });
                 // The running status goes first through the same ordered writer as the output, in its first batch.
                 await output.Writer.WriteAsync((EventTypes.Status, EventData.Status(CommandStatuses.Running, null)));
-                var writer = WriteEventsAsync(command.Id, output, processor, new RunnerStart(RunnerId, process.Handle), () => ++seq);
-                var pump = PumpAsync(process, processor, output.Writer, execution.OutputDrained.Token);
+                var writer = WriteEventsAsync(execution, output, processor, new RunnerStart(RunnerId, process.Handle), nextSeq);
+                var pump = processor.PumpAsync(process, output.Writer, execution.OutputDrained.Token);
 
                 try
                 {
@@ -146,11 +230,14 @@ public sealed class CommandSupervisor(
                     }
 
                     exitCode = await exited;
-                    stopReason = execution.MarkExited();
+                    var stopped = execution.MarkExited();
                     // Background children may hold the pipes open after the command exits: read on only briefly.
                     execution.OutputDrained.CancelAfter(TimeSpan.FromSeconds(2));
                     await pump;
                     await writer;
+                    return stopped is null
+                        ? new CommandOutcome(exitCode == 0 ? CommandStatuses.Succeeded : CommandStatuses.Failed, exitCode, null)
+                        : stopped with { ExitCode = exitCode };
                 }
                 catch
                 {
@@ -161,76 +248,26 @@ public sealed class CommandSupervisor(
                     throw;
                 }
             }
-
-            status = stopReason ?? (exitCode == 0 ? CommandStatuses.Succeeded : CommandStatuses.Failed);
-            if (status == CommandStatuses.Lost)
-            {
-                error = "The API replica running this command shut down.";
-            }
-
-            await FinishAsync(status, exitCode, error);
         }
         catch (Exception ex)
         {
             logger.LogError(ex, "Command {CommandId} failed inside rdev", command.Id);
-            await WithRetriesAsync(() => FinishAsync(CommandStatuses.Failed, exitCode, "rdev could not store this command's output."))
-                .ContinueWith(_ => { }, TaskScheduler.Default);
+            return new CommandOutcome(CommandStatuses.Failed, exitCode, "rdev could not store this command's output.");
         }
-        finally
-        {
-            running.TryRemove(command.Id, out _);
-            execution.Dispose();
-        }
-
-        async Task FinishAsync(string finalStatus, int? code, string? message)
-        {
-            await store.FinishAsync(command.Id, ++seq, finalStatus, code, message, processor.OutputBytes, processor.Truncated,
-                processor.Claude, CancellationToken.None);
-            metrics.Finished(command.Project, command.Kind, finalStatus, clock.Elapsed, wasRunning);
-            activity?.SetTag("command.status", finalStatus).SetTag("command.exit_code", code);
-            if (finalStatus is not CommandStatuses.Succeeded)
-            {
-                activity?.SetStatus(ActivityStatusCode.Error, finalStatus);
-            }
-        }
-    }
-
-    private static async Task PumpAsync(
-        IRunningProcess process, OutputProcessor processor, ChannelWriter<(string Type, string Data)> output, CancellationToken ct)
-    {
-        var events = new List<(string Type, string Data)>();
-        try
-        {
-            await foreach (var chunk in process.ReadOutputAsync(ct))
-            {
-                processor.Process(chunk, events);
-                foreach (var e in events)
-                {
-                    await output.WriteAsync(e, CancellationToken.None);
-                }
-
-                events.Clear();
-            }
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-        }
-
-        processor.Complete(events);
-        foreach (var e in events)
-        {
-            await output.WriteAsync(e, CancellationToken.None);
-        }
-
-        output.TryComplete();
     }
 
     // Batches form by themselves: whatever arrived while the previous batch was being written goes in the next one.
-    // A database that is briefly unreachable delays the batch (the bounded channel then holds the process back); one
-    // that stays away fails the command, and closing the channel unblocks the output pump.
+    // A database that is unreachable delays the batch (the bounded channel then holds the process back) and the write
+    // is retried until it succeeds; a running command whose output waits longer than WriteGiveUpSeconds is stopped.
+    // A write the database refuses fails the command, and closing the channel unblocks the output pump.
     private async Task WriteEventsAsync(
-        Guid id, Channel<(string Type, string Data)> output, OutputProcessor processor, RunnerStart start, Func<long> nextSeq)
+        CommandExecution execution, Channel<(string Type, string Data)> output, OutputProcessor processor, RunnerStart start,
+        Func<long> nextSeq)
     {
+        var id = execution.Command.Id;
+        var giveUp = options.Value.WriteGiveUpSeconds;
+        var stopped = false;
+        var stalled = $"rdev stopped this command: its output could not be stored for {giveUp:0.#} s (the database was unreachable).";
         try
         {
             RunnerStart? pendingStart = start;
@@ -245,8 +282,17 @@ public sealed class CommandSupervisor(
                     chars += e.Data.Length;
                 }
 
-                await WithRetriesAsync(() => store.AppendEventsAsync(
-                    id, batch, processor.OutputBytes, processor.Truncated, pendingStart, CancellationToken.None));
+                await StoreAsync(
+                    ct => store.AppendEventsAsync(id, batch, processor.OutputBytes, processor.Truncated, pendingStart, ct),
+                    onStalled: () =>
+                    {
+                        if (!stopped)
+                        {
+                            stopped = true;
+                            SupervisorLog.WritesStalled(logger, id, giveUp);
+                            execution.RequestStop(CommandStatuses.Failed, stalled);
+                        }
+                    });
                 pendingStart = null;
                 batch.Clear();
             }
@@ -258,126 +304,23 @@ public sealed class CommandSupervisor(
         }
     }
 
-    /// <summary>Retries a database write through a short outage (about half a minute), then gives up.</summary>
-    private async Task WithRetriesAsync(Func<Task> write)
+    /// <summary>
+    /// Runs a write through <see cref="StoreRetry"/> until it succeeds or the replica stops; <paramref name="onStalled"/>
+    /// runs before each retry once the write has been failing for <see cref="CommandOptions.WriteGiveUpSeconds"/>.
+    /// </summary>
+    private async Task StoreAsync(Func<CancellationToken, Task> write, Action? onStalled = null)
     {
-        for (var attempt = 0; ; attempt++)
+        var giveUp = TimeSpan.FromSeconds(options.Value.WriteGiveUpSeconds);
+        var since = Stopwatch.StartNew();
+        var attempts = 0;
+        await storeRetry.ExecuteAsync(async ct =>
         {
-            try
+            if (attempts++ > 0 && since.Elapsed >= giveUp)
             {
-                await write();
-                return;
-            }
-            catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException && attempt < 12)
-            {
-                logger.LogWarning("Storing command events failed ({Message}); retrying", ex.Message);
-                await Task.Delay(TimeSpan.FromMilliseconds(Math.Min(5000, 100 * Math.Pow(2, attempt))));
-            }
-        }
-    }
-
-    /// <summary>One command on this replica and the ways it can be stopped.</summary>
-    private sealed class Execution(CommandRecord command, RunTarget target, IReadOnlyList<string> argv) : IDisposable
-    {
-        private readonly Lock gate = new();
-        private readonly CancellationTokenSource timeout = new();
-        private IRunningProcess? process;
-        private TimeSpan grace;
-        private ILogger? logger;
-        private bool exited;
-
-        public CommandRecord Command { get; } = command;
-        public RunTarget Target { get; } = target;
-        public IReadOnlyList<string> Argv { get; } = argv;
-        public Task Completion { get; set; } = Task.CompletedTask;
-        public CancellationTokenSource OutputDrained { get; } = new();
-
-        /// <summary>Why rdev stopped the command (cancelled, timed_out, lost), or null when it ended by itself.</summary>
-        private string? StopReason { get; set; }
-
-        public void Attach(IRunningProcess started, TimeSpan cancelGrace, ILogger log)
-        {
-            string? stopRequested;
-            lock (gate)
-            {
-                process = started;
-                grace = cancelGrace;
-                logger = log;
-                stopRequested = StopReason;
+                onStalled?.Invoke();
             }
 
-            if (stopRequested is not null)
-            {
-                _ = TerminateAsync(started);
-            }
-        }
-
-        public void StopAfter(TimeSpan after)
-        {
-            timeout.Token.Register(() => RequestStop(CommandStatuses.TimedOut));
-            timeout.CancelAfter(after);
-        }
-
-        /// <summary>The first reason wins; a command that already exited cannot be stopped any more.</summary>
-        public bool RequestStop(string reason)
-        {
-            IRunningProcess? target;
-            lock (gate)
-            {
-                if (exited)
-                {
-                    return false;
-                }
-
-                if (StopReason is not null)
-                {
-                    return true;
-                }
-
-                StopReason = reason;
-                target = process;
-            }
-
-            if (target is not null)
-            {
-                _ = TerminateAsync(target);
-            }
-
-            return true;
-        }
-
-        /// <summary>Called once the process has exited; returns why rdev stopped it, if it did.</summary>
-        public string? MarkExited()
-        {
-            lock (gate)
-            {
-                exited = true;
-                return StopReason;
-            }
-        }
-
-        // SIGTERM to the process group, SIGKILL after the grace period if it is still there.
-        private async Task TerminateAsync(IRunningProcess target)
-        {
-            try
-            {
-                await target.SignalAsync(ProcessSignal.Terminate, CancellationToken.None);
-                var exited = target.WaitForExitAsync(CancellationToken.None);
-                if (await Task.WhenAny(exited, Task.Delay(grace)) != exited)
-                {
-                    await target.SignalAsync(ProcessSignal.Kill, CancellationToken.None);
-                }
-            }
-            catch (Exception ex) when (ex is RuntimeUnavailableException or InvalidOperationException)
-            {
-                logger?.LogWarning("Could not signal command {CommandId}: {Message}", Command.Id, ex.Message);
-            }
-        }
-
-        public void Dispose()
-        {
-            timeout.Dispose();
-            OutputDrained.Dispose();
-        }
+            await write(ct);
+        }, shutdown.Token);
     }
 }

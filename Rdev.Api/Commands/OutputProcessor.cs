@@ -1,5 +1,6 @@
 using System.Text;
 using System.Text.Json;
+using System.Threading.Channels;
 using Rdev.Api.Execution;
 
 namespace Rdev.Api.Commands;
@@ -7,19 +8,66 @@ namespace Rdev.Api.Commands;
 /// <summary>
 /// Turns raw process output into stored events: text decoded as UTF-8 per stream (a character split across
 /// chunks is kept whole), each stdout line of <c>claude --output-format stream-json</c> that parses as JSON into a
-/// <c>claude</c> event, and everything past the output cap dropped (the process keeps running).
+/// <c>claude</c> event, and everything past the output cap dropped (the process keeps running). Every text is made
+/// storable on the way (<see cref="StorableText"/>): invalid UTF-8, NUL and lone surrogates become U+FFFD.
 /// </summary>
-public sealed class OutputProcessor(bool parseClaude, long maxOutputBytes)
+public sealed class OutputProcessor
 {
-    private readonly Decoder stdout = new UTF8Encoding(false, false).GetDecoder();
-    private readonly Decoder stderr = new UTF8Encoding(false, false).GetDecoder();
+    private readonly bool parseClaude;
+    private readonly long maxOutputBytes;
+    private readonly CountingDecoderFallback invalidUtf8 = new();
+    private readonly Decoder stdout;
+    private readonly Decoder stderr;
     private readonly StringBuilder claudeLine = new();
+    private long replaced;
+
+    public OutputProcessor(bool parseClaude, long maxOutputBytes)
+    {
+        this.parseClaude = parseClaude;
+        this.maxOutputBytes = maxOutputBytes;
+        var utf8 = Encoding.GetEncoding("utf-8", EncoderFallback.ReplacementFallback, invalidUtf8);
+        stdout = utf8.GetDecoder();
+        stderr = utf8.GetDecoder();
+    }
 
     public long OutputBytes { get; private set; }
+
+    /// <summary>How many characters were replaced with U+FFFD to make the output storable.</summary>
+    public long Replaced => replaced + invalidUtf8.Count;
 
     public bool Truncated { get; private set; }
 
     public ClaudeOutcome? Claude { get; private set; }
+
+    /// <summary>Reads the process's output until it ends (or <paramref name="ct"/>) into <paramref name="output"/>, which it completes.</summary>
+    public async Task PumpAsync(IRunningProcess process, ChannelWriter<(string Type, string Data)> output, CancellationToken ct)
+    {
+        var events = new List<(string Type, string Data)>();
+        try
+        {
+            await foreach (var chunk in process.ReadOutputAsync(ct))
+            {
+                Process(chunk, events);
+                foreach (var e in events)
+                {
+                    await output.WriteAsync(e, CancellationToken.None);
+                }
+
+                events.Clear();
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+
+        Complete(events);
+        foreach (var e in events)
+        {
+            await output.WriteAsync(e, CancellationToken.None);
+        }
+
+        output.TryComplete();
+    }
 
     /// <summary>Adds the events for <paramref name="chunk"/> (data only; the caller numbers them).</summary>
     public void Process(OutputChunk chunk, List<(string Type, string Data)> events)
@@ -39,8 +87,10 @@ public sealed class OutputProcessor(bool parseClaude, long maxOutputBytes)
 
         OutputBytes += data.Length;
         var decoder = chunk.Stream == OutputStream.Stdout ? stdout : stderr;
-        var chars = new char[decoder.GetCharCount(data, flush: false)];
-        var text = new string(chars, 0, decoder.GetChars(data, chars, flush: false));
+        // Not GetCharCount: it would run the fallback, and count each invalid sequence, twice. A decoder holds back at
+        // most one incomplete character, so this is room enough.
+        var chars = new char[data.Length + 4];
+        var text = StorableText.Clean(new string(chars, 0, decoder.GetChars(data, chars, flush: false)), ref replaced);
         if (text.Length == 0)
         {
             return;
@@ -61,8 +111,8 @@ public sealed class OutputProcessor(bool parseClaude, long maxOutputBytes)
     {
         foreach (var (decoder, stream) in new[] { (stdout, OutputStream.Stdout), (stderr, OutputStream.Stderr) })
         {
-            var chars = new char[decoder.GetCharCount([], flush: true)];
-            var tail = new string(chars, 0, decoder.GetChars([], chars, flush: true));
+            var chars = new char[4];
+            var tail = StorableText.Clean(new string(chars, 0, decoder.GetChars([], chars, flush: true)), ref replaced);
             if (tail.Length == 0)
             {
                 continue;
@@ -102,8 +152,11 @@ public sealed class OutputProcessor(bool parseClaude, long maxOutputBytes)
     private void AddClaudeLine(string line, List<(string Type, string Data)> events)
     {
         var trimmed = line.AsSpan().Trim();
-        if (trimmed.Length > 0 && trimmed[0] == '{' && TryParse(trimmed, out var document))
+        long escapes = 0;
+        if (trimmed.Length > 0 && trimmed[0] == '{'
+            && TryParse(StorableText.CleanJsonEscapes(trimmed.ToString(), ref escapes), out var document))
         {
+            replaced += escapes;
             using (document)
             {
                 Observe(document.RootElement);
@@ -117,11 +170,11 @@ public sealed class OutputProcessor(bool parseClaude, long maxOutputBytes)
         events.Add((EventTypes.Output, EventData.Output("stdout", line)));
     }
 
-    private static bool TryParse(ReadOnlySpan<char> text, out JsonDocument document)
+    private static bool TryParse(string text, out JsonDocument document)
     {
         try
         {
-            document = JsonDocument.Parse(text.ToString());
+            document = JsonDocument.Parse(text);
             return document.RootElement.ValueKind == JsonValueKind.Object;
         }
         catch (JsonException)
@@ -152,8 +205,10 @@ public sealed class OutputProcessor(bool parseClaude, long maxOutputBytes)
             : (Claude ?? new ClaudeOutcome(null, null, null, null, null)) with { SessionId = sessionId };
     }
 
-    private static string? Text(JsonElement message, string property) =>
-        message.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    // The escapes were cleaned before parsing; cleaned again here because these go to columns of their own.
+    private string? Text(JsonElement message, string property) =>
+        message.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String
+            ? StorableText.Clean(value.GetString()!, ref replaced) : null;
 
     private static string StreamName(OutputStream stream) => stream == OutputStream.Stdout ? "stdout" : "stderr";
 }

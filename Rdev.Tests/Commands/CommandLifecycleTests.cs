@@ -60,6 +60,27 @@ public sealed class CommandLifecycleTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OutputPostgresCannotStoreIsStoredWithReplacementsAndFreesTheSlot()
+    {
+        var api = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:ClaudeCommand"] = FakeClaude.Install(host.Root.FullName) });
+        await host.AddProjectAsync("unstorable", maxConcurrent: 5);
+        await CommandsHost.WaitForProjectAsync(api, "unstorable");
+
+        var replaced = new List<(long Value, string? Kind)>();
+        using var listener = ListenTo("rdev_output_replaced_total", replaced, "kind");
+
+        await UnstorableOutput.StoredWithReplacementsAndSlotsFreedAsync(api, "unstorable");
+
+        // Per claude run: a raw NUL, a byte of invalid UTF-8 and six escapes. The shell run: NUL, 0xFF and the three
+        // bytes of an encoded surrogate. (At least: the kubernetes test may run at the same time.)
+        lock (replaced)
+        {
+            Assert.True(replaced.Where(m => m.Kind == "claude").Sum(m => m.Value) >= 5 * 8, string.Join(", ", replaced));
+            Assert.True(replaced.Where(m => m.Kind == "shell").Sum(m => m.Value) >= 5, string.Join(", ", replaced));
+        }
+    }
+
+    [Fact]
     public async Task ResumeTakesTheSessionIdFromTheNewRun()
     {
         var claude = FakeClaude.Install(host.Root.FullName);
@@ -142,7 +163,8 @@ public sealed class CommandLifecycleTests : IAsyncLifetime
         Assert.True(File.Exists(Path.Combine(workspace, "finished.txt")));
     }
 
-    private static MeterListener ListenTo(string instrument, List<(long, string?)> into)
+    /// <summary>Collects the measurements of <paramref name="instrument"/> with the value of their tag <paramref name="tagName"/>.</summary>
+    private static MeterListener ListenTo(string instrument, List<(long, string?)> into, string tagName = "project")
     {
         var listener = new MeterListener
         {
@@ -156,18 +178,18 @@ public sealed class CommandLifecycleTests : IAsyncLifetime
         };
         listener.SetMeasurementEventCallback<long>((_, value, tags, _) =>
         {
-            string? project = null;
+            string? label = null;
             foreach (var tag in tags)
             {
-                if (tag.Key == "project")
+                if (tag.Key == tagName)
                 {
-                    project = tag.Value as string;
+                    label = tag.Value as string;
                 }
             }
 
             lock (into)
             {
-                into.Add((value, project));
+                into.Add((value, label));
             }
         });
         listener.Start();

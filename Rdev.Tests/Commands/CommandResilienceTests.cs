@@ -1,3 +1,5 @@
+using Microsoft.Extensions.DependencyInjection;
+using Rdev.Api.Commands;
 
 namespace Rdev.Tests.Commands;
 
@@ -34,4 +36,89 @@ public sealed class CommandResilienceTests : IAsyncLifetime
         var lines = CommandsHost.OutputLines(events);
         Assert.Equal(Enumerable.Range(1, 50).Select(i => $"line {i}"), lines);
     }
+
+    [Fact]
+    public async Task CommandsEndingDuringAnOutageLongerThanTheGiveUpWindowGetTheirTrueStatus()
+    {
+        var api = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:WriteGiveUpSeconds"] = "2" });
+        await host.AddProjectAsync("long-outage", maxConcurrent: 3);
+        await CommandsHost.WaitForProjectAsync(api, "long-outage");
+        var marker = Random.Shared.Next(100_000, 999_999).ToString();
+        var finishing = $"echo start; sleep 3.{marker}; echo done";
+        var looping = $"while true; do echo tick {marker}; sleep 0.2; done";
+        var done = await StartAsync(api, new { command = finishing });
+        var slow = await StartAsync(api, new { command = $"sleep {marker}", timeout_seconds = 3 });
+        var loud = await StartAsync(api, new { command = looping });
+        await Poll.UntilAsync(async () => (await api.GetStringAsync($"/api/v1/commands/{loud}/output")).Contains("tick"),
+            "the looping command's output stored");
+
+        await StopDatabaseAsync();
+        try
+        {
+            // During the outage: one command ends by itself, one times out, and the one whose output cannot be stored
+            // for longer than the give-up window is stopped. None of them can record anything yet.
+            await Poll.UntilAsync(() => Task.FromResult(
+                    Processes.Matching($"sh -c {finishing}") + Processes.Matching($"sleep {marker}") + Processes.Matching($"sh -c {looping}") == 0),
+                "all three processes ended during the outage", TimeSpan.FromSeconds(60));
+        }
+        finally
+        {
+            await host.Database.ExecuteOnServerAsync($"ALTER DATABASE \"{host.Database.Name}\" ALLOW_CONNECTIONS true");
+        }
+
+        var finished = await CommandsHost.WaitForFinalAsync(api, done, TimeSpan.FromSeconds(60));
+        Assert.Equal("succeeded", finished.GetProperty("status").GetString());
+        Assert.Equal("start\ndone\n", await api.GetStringAsync($"/api/v1/commands/{done}/output"));
+        Assert.Equal("timed_out", (await CommandsHost.WaitForFinalAsync(api, slow, TimeSpan.FromSeconds(60))).GetProperty("status").GetString());
+        var stopped = await CommandsHost.WaitForFinalAsync(api, loud, TimeSpan.FromSeconds(60));
+        Assert.Equal("failed", stopped.GetProperty("status").GetString());
+        Assert.Contains("database", stopped.GetProperty("error").GetString());
+        // The three slots are free again.
+        for (var i = 0; i < 3; i++)
+        {
+            await StartAsync(api, new { command = "true" });
+        }
+    }
+
+    [Fact]
+    public async Task AnUnfinishedCommandThisReplicaNoLongerRunsIsSweptAsLost()
+    {
+        var (replica, api) = host.StartReplica(new Dictionary<string, string?>
+        {
+            ["Rdev:Commands:SweepSeconds"] = "0.5",
+            ["Rdev:Commands:HeartbeatSeconds"] = "0.5",
+        });
+        await host.AddProjectAsync("orphan", maxConcurrent: 1);
+        await CommandsHost.WaitForProjectAsync(api, "orphan");
+        var runnerId = replica.Services.GetRequiredService<CommandSupervisor>().RunnerId;
+
+        // As a supervisor that died inside a live replica would leave it: running, owned by this replica, its heartbeat fresh.
+        var id = Guid.CreateVersion7();
+        await host.Database.ScalarAsync<int>($$"""
+            INSERT INTO commands (id, project, kind, args, status, key_id, created_at, started_at, timeout_seconds, last_seq, runner_id)
+            VALUES ('{{id}}', 'orphan', 'shell', '{"command":"sleep 1000"}', 'running', 'testadmin', now() - interval '1 minute',
+                    now() - interval '1 minute', 1800, 2, '{{runnerId}}')
+            """);
+        await host.Database.ScalarAsync<int>($$"""
+            INSERT INTO command_events (command_id, seq, type, data)
+            VALUES ('{{id}}', 1, 'status', '{"status":"queued"}'), ('{{id}}', 2, 'status', '{"status":"running"}')
+            """);
+
+        var record = await CommandsHost.WaitForFinalAsync(api, id.ToString());
+        Assert.Equal("lost", record.GetProperty("status").GetString());
+        var events = await CommandsHost.ReadStreamAsync(api, id.ToString());
+        Assert.Equal("{\"status\":\"lost\"}", events[^1].Data);
+        // Its slot, the project's only one, is free.
+        await StartAsync(api, new { command = "true" }, "orphan");
+    }
+
+    private async Task StopDatabaseAsync()
+    {
+        var name = host.Database.Name;
+        await host.Database.ExecuteOnServerAsync($"ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false");
+        await host.Database.ExecuteOnServerAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'");
+    }
+
+    private static async Task<string> StartAsync(HttpClient api, object body, string project = "long-outage") =>
+        (await CommandsHost.StartAsync(api, project, "shell", body)).GetProperty("id").GetString()!;
 }

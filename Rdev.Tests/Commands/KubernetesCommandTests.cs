@@ -43,6 +43,15 @@ public sealed class KubernetesCommandTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task OutputPostgresCannotStoreIsStoredWithReplacementsAndFreesTheSlot()
+    {
+        await host.AddPodProjectAsync("pod-unstorable", server, maxConcurrent: 5);
+        await CommandsHost.WaitForProjectAsync(api, "pod-unstorable");
+
+        await UnstorableOutput.StoredWithReplacementsAndSlotsFreedAsync(api, "pod-unstorable");
+    }
+
+    [Fact]
     public async Task GitExitCodeAndStderrComeBackFromThePod()
     {
         await host.AddPodProjectAsync("pod-git", server);

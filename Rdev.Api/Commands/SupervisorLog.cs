@@ -1,0 +1,19 @@
+namespace Rdev.Api.Commands;
+
+internal static partial class SupervisorLog
+{
+    [LoggerMessage(LogLevel.Warning, "Storing a command's events or status failed (attempt {Attempt}); retrying in {Delay}")]
+    public static partial void WriteRetried(ILogger logger, int attempt, TimeSpan delay, Exception? exception);
+
+    [LoggerMessage(LogLevel.Warning, "Command {CommandId}: its output could not be stored for {Seconds} s; stopping it")]
+    public static partial void WritesStalled(ILogger logger, Guid commandId, double seconds);
+
+    [LoggerMessage(LogLevel.Error, "Command {CommandId}: its final status {Status} could not be stored; the sweep will record it")]
+    public static partial void FinalWriteFailed(ILogger logger, Guid commandId, string status, Exception exception);
+
+    [LoggerMessage(LogLevel.Information, "Command {CommandId}: {Count} characters of its output were stored as U+FFFD")]
+    public static partial void Replaced(ILogger logger, Guid commandId, long count);
+
+    [LoggerMessage(LogLevel.Warning, "Finalised {Count} commands of this replica that no longer ran")]
+    public static partial void Swept(ILogger logger, int count);
+}
