@@ -124,7 +124,14 @@ public sealed partial class ApiKeyCache : IDisposable
         {
             if (id is null || watch.Id == id)
             {
-                watch.OnInvalidated();
+                try
+                {
+                    watch.OnInvalidated();
+                }
+                catch (ObjectDisposedException)
+                {
+                    // The request ended while we were notifying it.
+                }
             }
         }
     }
