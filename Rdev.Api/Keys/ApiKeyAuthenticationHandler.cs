@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Npgsql;
 using Rdev.Api.Audit;
+using Rdev.Api.RateLimiting;
 
 namespace Rdev.Api.Keys;
 
@@ -11,7 +12,7 @@ namespace Rdev.Api.Keys;
 /// Authenticates <c>Authorization: Bearer &lt;key&gt;</c> or <c>X-API-Key: &lt;key&gt;</c> (never the query string).
 /// Every failure looks the same from outside: one 401 problem body; the reason only reaches metrics and the audit log.
 /// </summary>
-public sealed class ApiKeyAuthenticationHandler(
+public sealed partial class ApiKeyAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
@@ -19,6 +20,7 @@ public sealed class ApiKeyAuthenticationHandler(
     KeyUsageRecorder usage,
     AuthFailureAudit failures,
     KeyMetrics metrics,
+    RequestRateLimiter limiter,
     TimeProvider time)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -40,9 +42,30 @@ public sealed class ApiKeyAuthenticationHandler(
             return Task.FromResult(Fail(AuthFailureReason.Malformed));
         }
 
-        return cache.TryGetFresh(presented.Span[id], out var key)
-            ? Task.FromResult(Check(key, presented.Span[secret]))
-            : LoadAndCheckAsync(presented, id, secret);
+        var keyId = presented.Span[id];
+        if (cache.TryGetFresh(keyId, out var key))
+        {
+            return Task.FromResult(Check(key, presented.Span[secret]));
+        }
+
+        // A key this replica knows exists (even if its cache entry is stale) is always read: valid keys never wait on
+        // their address's bucket. Anything else is an unknown id, answered from the negative cache when possible, and
+        // otherwise looked up only if the address still has a token.
+        if (!cache.IsKnown(keyId))
+        {
+            if (cache.IsKnownUnknown(keyId.ToString()))
+            {
+                return Task.FromResult(Fail(AuthFailureReason.UnknownKey));
+            }
+
+            if (!limiter.TryAdmitKeyLookup(Context))
+            {
+                // Unauthenticated: the rate limiter answers 429 with the refused lease's headers.
+                return NoKey;
+            }
+        }
+
+        return LoadAndCheckAsync(presented, id, secret);
     }
 
     private async Task<AuthenticateResult> LoadAndCheckAsync(ReadOnlyMemory<char> presented, Range id, Range secret)
@@ -55,7 +78,7 @@ public sealed class ApiKeyAuthenticationHandler(
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
             // Not the client's fault: answering 401 would tell it to throw away a good key.
-            Logger.LogWarning("Cannot check an API key, the key store is unreachable: {Message}", ex.Message);
+            LogKeyStoreUnreachable(Logger, ex);
             Context.Features.Set(KeyStoreUnavailable.Instance);
             return AuthenticateResult.NoResult();
         }
@@ -121,6 +144,9 @@ public sealed class ApiKeyAuthenticationHandler(
 
     protected override Task HandleForbiddenAsync(AuthenticationProperties properties) =>
         Context.WriteProblemAsync(StatusCodes.Status403Forbidden, "Forbidden", "This API key may not do this.");
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot check an API key, the key store is unreachable")]
+    private static partial void LogKeyStoreUnreachable(ILogger logger, Exception exception);
 
     private static bool TryGetPresentedKey(IHeaderDictionary headers, out ReadOnlyMemory<char> key)
     {

@@ -18,6 +18,20 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         return await reader.ReadAsync(ct) ? Read(reader) : null;
     }
 
+    /// <summary>Every key id (ids only, never secrets): the replica's picture of which ids exist.</summary>
+    public async Task<List<string>> ListIdsAsync(CancellationToken ct)
+    {
+        await using var command = dataSource.CreateCommand("SELECT id FROM api_keys");
+        var ids = new List<string>();
+        await using var reader = await command.ExecuteReaderAsync(ct);
+        while (await reader.ReadAsync(ct))
+        {
+            ids.Add(reader.GetString(0));
+        }
+
+        return ids;
+    }
+
     /// <summary>Newest first; <paramref name="after"/> is the last key of the previous page.</summary>
     public async Task<List<ApiKey>> ListAsync(KeyCursor? after, int limit, CancellationToken ct)
     {
@@ -41,15 +55,19 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         return keys;
     }
 
-    /// <summary>Inserts the key and its audit entry in one transaction.</summary>
+    /// <summary>
+    /// Inserts the key and its audit entry in one transaction, and tells every replica (on commit) that the id now
+    /// exists, so one that cached it as unknown forgets that at once.
+    /// </summary>
     public async Task CreateAsync(ApiKey key, Func<NpgsqlConnection, Task> audit, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
         await using (var command = new NpgsqlCommand(
-            """
+            $"""
             INSERT INTO api_keys (id, name, secret_hash, scopes, projects, allowed_ips, expires_at, created_at)
             VALUES ($1, $2, $3, $4, $5, $6::cidr[], $7, $8)
+            RETURNING pg_notify('{ApiKeyCache.Channel}', id)
             """, connection, transaction))
         {
             command.Parameters.Add(new NpgsqlParameter { Value = key.Id });
@@ -117,18 +135,14 @@ public sealed class ApiKeyStore(NpgsqlDataSource dataSource)
         upsert.Parameters.Add(new NpgsqlParameter { Value = id });
         upsert.Parameters.Add(new NpgsqlParameter { Value = hash });
         upsert.Parameters.Add(new NpgsqlParameter { Value = now });
-        switch (await upsert.ExecuteScalarAsync(ct))
+        var upserted = await upsert.ExecuteScalarAsync(ct);
+        if (upserted is bool)
         {
-            case true:
-                return BootstrapOutcome.Created;
-            case false:
-                await using (var notify = new NpgsqlCommand($"SELECT pg_notify('{ApiKeyCache.Channel}', $1)", connection))
-                {
-                    notify.Parameters.Add(new NpgsqlParameter { Value = id });
-                    await notify.ExecuteNonQueryAsync(ct);
-                }
-
-                return BootstrapOutcome.Rotated;
+            // Created or rotated: other replicas may hold the id as unknown, or the old secret.
+            await using var notify = new NpgsqlCommand($"SELECT pg_notify('{ApiKeyCache.Channel}', $1)", connection);
+            notify.Parameters.Add(new NpgsqlParameter { Value = id });
+            await notify.ExecuteNonQueryAsync(ct);
+            return upserted is true ? BootstrapOutcome.Created : BootstrapOutcome.Rotated;
         }
 
         await using var revoked = new NpgsqlCommand("SELECT revoked_at IS NOT NULL FROM api_keys WHERE id = $1", connection);

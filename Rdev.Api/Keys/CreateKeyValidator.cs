@@ -35,6 +35,9 @@ public sealed partial class CreateKeyValidator : AbstractValidator<CreateKeyRequ
             .Must(ips => ips is null || ips.Length <= MaxAllowedIps)
             .WithMessage($"allowed_ips may list at most {MaxAllowedIps} networks.");
         RuleForEach(r => r.AllowedIps)
+            .Cascade(CascadeMode.Stop)
+            .Must(ip => !IsIPv4Mapped(ip))
+            .WithMessage("IPv4-mapped IPv6 addresses (::ffff:a.b.c.d) never match: client addresses are compared as IPv4, so write the IPv4 form (e.g. 192.0.2.1 or 192.0.2.0/24).")
             .Must(ip => TryParseNetwork(ip, out _))
             .WithMessage("Not a valid IP address or CIDR network (host bits must be zero, e.g. 10.0.0.0/8 or 2001:db8::/32).")
             .When(r => r.AllowedIps is null || r.AllowedIps.Length <= MaxAllowedIps);
@@ -60,6 +63,12 @@ public sealed partial class CreateKeyValidator : AbstractValidator<CreateKeyRequ
             return false;
         }
 
+        // Client addresses are normalised to IPv4, so a ::ffff: network could never match anything.
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return false;
+        }
+
         var maxPrefix = address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork ? 32 : 128;
         var prefix = maxPrefix;
         if (slash >= 0 && (!int.TryParse(value.AsSpan(slash + 1), NumberStyles.None, CultureInfo.InvariantCulture, out prefix) || prefix > maxPrefix))
@@ -70,6 +79,18 @@ public sealed partial class CreateKeyValidator : AbstractValidator<CreateKeyRequ
         // .NET would silently clear host bits; like Postgres's cidr, treat 10.0.0.1/8 as the mistake it usually is.
         network = new IPNetwork(address, prefix);
         return network.BaseAddress.Equals(address);
+    }
+
+    /// <summary>Whether <paramref name="value"/> is (or starts with) an IPv4-mapped IPv6 address, with or without a prefix.</summary>
+    public static bool IsIPv4Mapped(string? value)
+    {
+        if (string.IsNullOrEmpty(value) || value.Length > 64 || !value.Contains(':'))
+        {
+            return false;
+        }
+
+        var slash = value.IndexOf('/');
+        return IPAddress.TryParse(slash < 0 ? value : value[..slash], out var address) && address.IsIPv4MappedToIPv6;
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"^\d{1,3}(\.\d{1,3}){3}(/\d{1,2})?$")]

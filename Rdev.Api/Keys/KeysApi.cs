@@ -44,23 +44,30 @@ public static class KeysApi
         return app;
     }
 
-    public static async Task<Created<CreatedKeyResponse>> CreateKey(CreateKeyRequest request, [AsParameters] KeyServices services)
+    public static async Task<Results<Created<CreatedKeyResponse>, ProblemHttpResult>> CreateKey(
+        CreateKeyRequest request, [AsParameters] KeyServices services)
     {
         var now = Microseconds(services.Time.GetUtcNow());
+        var scopes = request.Scopes!.Distinct().ToArray();
+        var projects = (request.Projects ?? []).Distinct().ToArray();
+        var allowedIps = (request.AllowedIps ?? []).Select(ip => CreateKeyValidator.TryParseNetwork(ip, out var n) ? n : default).Distinct().ToArray();
+        DateTimeOffset? expiresAt = request.ExpiresAt is { } at ? Microseconds(at.ToUniversalTime()) : null;
+
+        // The authorization policy guarantees an authenticated key; a request without one is refused, never trusted.
+        var excesses = services.Context.Features.Get<ApiKey>() is { } creator
+            ? KeyDelegation.Excesses(creator, scopes, projects, allowedIps, expiresAt)
+            : ["an authenticated creator"];
+        if (excesses.Count > 0)
+        {
+            return Problems.Result(StatusCodes.Status403Forbidden, "Forbidden",
+                $"A key can only create keys within its own scopes, projects, allowed IPs and expiry; this one would exceed: {string.Join("; ", excesses)}.",
+                "FORBIDDEN");
+        }
+
         for (var attempt = 1; ; attempt++)
         {
             var (id, secretKey, hash) = ApiKeyFormat.Generate();
-            var key = new ApiKey(
-                id,
-                request.Name!,
-                hash,
-                request.Scopes!.Distinct().ToArray(),
-                (request.Projects ?? []).Distinct().ToArray(),
-                (request.AllowedIps ?? []).Select(ip => CreateKeyValidator.TryParseNetwork(ip, out var n) ? n : default).Distinct().ToArray(),
-                request.ExpiresAt is { } expiresAt ? Microseconds(expiresAt.ToUniversalTime()) : null,
-                now,
-                LastUsedAt: null,
-                RevokedAt: null);
+            var key = new ApiKey(id, request.Name!, hash, scopes, projects, allowedIps, expiresAt, now, LastUsedAt: null, RevokedAt: null);
             try
             {
                 await services.Store.CreateAsync(key, connection => services.Audit.WriteAsync(

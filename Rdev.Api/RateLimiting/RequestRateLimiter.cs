@@ -9,13 +9,17 @@ namespace Rdev.Api.RateLimiting;
 /// <summary>
 /// The global limiter: one token bucket per API key, and one per client address for requests without a valid key
 /// (IPv6 clients by /64, since one host can hold a whole /64). Partitions come only from verified key ids and real
-/// connection addresses, so forged keys or headers cannot create new ones; idle full buckets are dropped. Probes are
+/// connection addresses, so forged keys or headers cannot create new ones; idle full buckets are dropped. A key id
+/// this replica does not know is looked up only with a token from the address's bucket (see
+/// <see cref="TryAdmitKeyLookup"/>), so guessed keys cost no database work once that bucket is empty. Probes are
 /// never limited. Every limited answer carries <c>RateLimit-Limit</c>, <c>RateLimit-Remaining</c> and
 /// <c>RateLimit-Reset</c> (seconds until the bucket is full again).
 /// </summary>
 public sealed class RequestRateLimiter : PartitionedRateLimiter<HttpContext>
 {
-    private readonly PartitionedRateLimiter<HttpContext> inner;
+    private static readonly RateLimiter Unlimited = RateLimitPartition.GetNoLimiter(0).Factory(0);
+
+    private readonly PartitionedRateLimiter<Partition> buckets;
     private readonly BucketSettings perKey;
     private readonly BucketSettings perAddress;
 
@@ -24,24 +28,43 @@ public sealed class RequestRateLimiter : PartitionedRateLimiter<HttpContext>
         var limits = options.Value;
         perKey = new BucketSettings(limits.Burst, limits.PermitsPerMinute, time);
         perAddress = new BucketSettings(limits.UnauthenticatedBurst, limits.UnauthenticatedPermitsPerMinute, time);
-        inner = PartitionedRateLimiter.Create<HttpContext, Partition>(GetPartition);
+        buckets = PartitionedRateLimiter.Create<Partition, Partition>(partition => RateLimitPartition.Get(partition, CreateBucket));
     }
 
     /// <summary>Which bucket a request draws from: <c>key</c>, <c>ip</c>, or null when it is not limited.</summary>
     public static string? LimiterFor(HttpContext context) =>
         IsProbe(context.Request.Path) ? null : VerifiedKey(context) is not null ? "key" : "ip";
 
-    private RateLimitPartition<Partition> GetPartition(HttpContext context)
+    /// <summary>
+    /// Called by authentication before it looks up a key id this replica does not know: the lookup costs the client
+    /// address one token, so guessed keys are limited per address before any database work. The lease is kept on the
+    /// request, and the limiter middleware later uses it instead of drawing again, so each request costs one token;
+    /// a refused one makes that middleware answer 429.
+    /// </summary>
+    public bool TryAdmitKeyLookup(HttpContext context)
+    {
+        var lease = buckets.AttemptAcquire(AddressPartition(context));
+        context.Features.Set(new AddressLease(lease));
+        return lease.IsAcquired;
+    }
+
+    private RateLimitLease Acquire(HttpContext context)
     {
         if (IsProbe(context.Request.Path))
         {
-            return RateLimitPartition.GetNoLimiter(default(Partition));
+            return Unlimited.AttemptAcquire();
         }
 
-        return VerifiedKey(context) is { } key
-            ? RateLimitPartition.Get(new Partition(key.Id, null, perKey), CreateBucket)
-            : RateLimitPartition.Get(new Partition(null, AddressBlock(context.Connection.RemoteIpAddress), perAddress), CreateBucket);
+        if (VerifiedKey(context) is { } key)
+        {
+            return buckets.AttemptAcquire(new Partition(key.Id, null, perKey));
+        }
+
+        return context.Features.Get<AddressLease>()?.Lease ?? buckets.AttemptAcquire(AddressPartition(context));
     }
+
+    private Partition AddressPartition(HttpContext context) =>
+        new(null, AddressBlock(context.Connection.RemoteIpAddress), perAddress);
 
     /// <summary>
     /// A key used from an address outside its allowlist draws from that address's bucket, so it cannot drain the
@@ -82,13 +105,14 @@ public sealed class RequestRateLimiter : PartitionedRateLimiter<HttpContext>
         return new IPAddress(bytes);
     }
 
+    /// <remarks>The middleware asks for one permit per request; buckets never queue, so async is the same call.</remarks>
     protected override RateLimitLease AttemptAcquireCore(HttpContext resource, int permitCount) =>
-        WithHeaders(resource, inner.AttemptAcquire(resource, permitCount));
+        WithHeaders(resource, Acquire(resource));
 
-    protected override async ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken) =>
-        WithHeaders(resource, await inner.AcquireAsync(resource, permitCount, cancellationToken));
+    protected override ValueTask<RateLimitLease> AcquireAsyncCore(HttpContext resource, int permitCount, CancellationToken cancellationToken) =>
+        ValueTask.FromResult(WithHeaders(resource, Acquire(resource)));
 
-    public override RateLimiterStatistics? GetStatistics(HttpContext resource) => inner.GetStatistics(resource);
+    public override RateLimiterStatistics? GetStatistics(HttpContext resource) => null;
 
     private static RateLimitLease WithHeaders(HttpContext context, RateLimitLease lease)
     {
@@ -114,11 +138,14 @@ public sealed class RequestRateLimiter : PartitionedRateLimiter<HttpContext>
     {
         if (disposing)
         {
-            inner.Dispose();
+            buckets.Dispose();
         }
     }
 
-    protected override ValueTask DisposeAsyncCore() => inner.DisposeAsync();
+    protected override ValueTask DisposeAsyncCore() => buckets.DisposeAsync();
 
     private readonly record struct Partition(string? KeyId, IPAddress? Address, BucketSettings? Settings);
+
+    /// <summary>The address token taken (or refused) before a key lookup.</summary>
+    private sealed record AddressLease(RateLimitLease Lease);
 }

@@ -1,17 +1,20 @@
 using System.Buffers;
+using System.Diagnostics;
 using System.Globalization;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using Rdev.Api.Commands;
+using Rdev.Api.Keys;
 
 namespace Rdev.Api.Streaming;
 
 /// <summary>
 /// <c>text/event-stream</c> of one command (SPEC section 6): every stored event after <c>Last-Event-ID</c>, then live
 /// ones as any replica stores them, until the final status. Events are always read from Postgres by sequence number,
-/// so replay and live delivery cannot leave a gap or repeat an event.
+/// so replay and live delivery cannot leave a gap or repeat an event. A stream ends, after a final comment, once
+/// its API key is revoked or expires (<see cref="KeyValidityWatch"/>); a reconnect with that key then gets 401.
 /// </summary>
 /// <remarks>
 /// Written by hand rather than with <c>TypedResults.ServerSentEvents</c>, which cannot send the comment heartbeats
@@ -40,9 +43,16 @@ public sealed class CommandEventStream(Guid commandId, long afterSeq) : IResult
         context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
         using var waiter = signals.Register(commandId);
+        using var keyWatch = context.Features.Get<ApiKey>() is { } key
+            ? new KeyValidityWatch(services.GetRequiredService<ApiKeyCache>(), services.GetRequiredService<TimeProvider>(),
+                key, TimeSpan.FromSeconds(settings.KeyRecheckSeconds), waiter.Signal)
+            : null;
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
         var ct = linked.Token;
         var heartbeat = TimeSpan.FromSeconds(settings.HeartbeatSeconds);
+        // Wake up at least this often so a revoked or expired key is noticed; heartbeats still follow their own clock.
+        var wakeUp = TimeSpan.FromSeconds(Math.Min(settings.HeartbeatSeconds, settings.KeyRecheckSeconds));
+        var lastWrite = Stopwatch.GetTimestamp();
         var after = afterSeq;
         metrics.StreamOpened();
         try
@@ -50,6 +60,13 @@ public sealed class CommandEventStream(Guid commandId, long afterSeq) : IResult
             await response.StartAsync(ct);
             while (true)
             {
+                if (keyWatch is not null && !await keyWatch.IsStillValidAsync(ct))
+                {
+                    Write(response.BodyWriter, ": the API key of this stream was revoked or has expired\n\n");
+                    await response.BodyWriter.FlushAsync(ct);
+                    return;
+                }
+
                 var events = await store.ReadEventsAsync(commandId, after, PageSize, ct);
                 foreach (var e in events)
                 {
@@ -60,6 +77,7 @@ public sealed class CommandEventStream(Guid commandId, long afterSeq) : IResult
                 if (events.Count > 0)
                 {
                     await response.BodyWriter.FlushAsync(ct);
+                    lastWrite = Stopwatch.GetTimestamp();
                     metrics.EventsSent(events.Count);
                     if (IsFinalStatus(events[^1]))
                     {
@@ -72,10 +90,13 @@ public sealed class CommandEventStream(Guid commandId, long afterSeq) : IResult
                     }
                 }
 
-                if (!await waiter.WaitAsync(heartbeat, ct))
+                var untilHeartbeat = heartbeat - Stopwatch.GetElapsedTime(lastWrite);
+                var heartbeatDue = untilHeartbeat <= wakeUp;
+                if (!await waiter.WaitAsync(heartbeatDue ? TimeSpan.FromTicks(Math.Max(0, untilHeartbeat.Ticks)) : wakeUp, ct) && heartbeatDue)
                 {
                     Write(response.BodyWriter, ": heartbeat\n\n");
                     await response.BodyWriter.FlushAsync(ct);
+                    lastWrite = Stopwatch.GetTimestamp();
                 }
             }
         }

@@ -45,6 +45,10 @@ public sealed class CreateKeyValidationTests(PostgresDatabase database) : IClass
         { """{"name":"ok","scopes":["admin"],"allowed_ips":["localhost"]}""", "allowed_ips[0]", "CIDR" },
         { """{"name":"ok","scopes":["admin"],"allowed_ips":["127.0.0.1","2001:db8::1/32"]}""", "allowed_ips[1]", "CIDR" },
         { """{"name":"ok","scopes":["admin"],"allowed_ips":["fe80::1%eth0"]}""", "allowed_ips[0]", "CIDR" },
+        // IPv4-mapped IPv6 can never match (client addresses are compared as IPv4): refused, pointing at the IPv4 form.
+        { """{"name":"ok","scopes":["admin"],"allowed_ips":["::ffff:192.0.2.1"]}""", "allowed_ips[0]", "IPv4 form" },
+        { """{"name":"ok","scopes":["admin"],"allowed_ips":["10.0.0.0/8","::ffff:192.0.2.0/120"]}""", "allowed_ips[1]", "IPv4 form" },
+        { """{"name":"ok","scopes":["admin"],"allowed_ips":["::FFFF:c000:201/128"]}""", "allowed_ips[0]", "IPv4 form" },
         { $$"""{"name":"ok","scopes":["admin"],"allowed_ips":[{{string.Join(',', Enumerable.Range(0, 33).Select(i => $"\"10.0.{i}.0/24\""))}}]}""", "allowed_ips", "at most" },
         { """{"name":"ok","scopes":["admin"],"expires_at":"2001-01-01T00:00:00Z"}""", "expires_at", "future" },
     };
