@@ -23,9 +23,19 @@ public sealed record ShellRequest(string Command, int? TimeoutSeconds = null);
 /// <summary>The argv each kind runs, always as separate elements: user text never becomes part of a shell string.</summary>
 public static class CommandLines
 {
-    public static IReadOnlyList<string> Claude(ClaudeRequest request, string claudeCommand)
+    /// <param name="restricted">
+    /// Whether Claude runs in its restricted mode (<c>--restricted --strict-mcp-config</c>): no tool that runs commands,
+    /// no settings, hooks or MCP servers from the workspace (a git user can write those), file tools confined to the
+    /// workspace. For every request whose key or project has no shell authority (SPEC section 5).
+    /// </param>
+    public static IReadOnlyList<string> Claude(ClaudeRequest request, string claudeCommand, bool restricted)
     {
         var argv = new List<string> { claudeCommand, "-p", "--output-format", "stream-json", "--verbose" };
+        if (restricted)
+        {
+            argv.AddRange(["--restricted", "--strict-mcp-config"]);
+        }
+
         if (request.SessionId is { } session)
         {
             argv.AddRange(["--resume", session]);

@@ -53,7 +53,8 @@ public static class CommandsApi
 
     public static Task<Results<Accepted<CommandRecord>, ProblemHttpResult>> RunClaude(
         string name, ClaudeRequest request, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct) =>
-        StartAsync(name, CommandKinds.Claude, request, CommandLines.Claude(request, services.Options.Value.ClaudeCommand),
+        StartAsync(name, CommandKinds.Claude, request,
+            CommandLines.Claude(request, services.Options.Value.ClaudeCommand, restricted: !MayRunShell(user, name, services.Projects)),
             request.TimeoutSeconds, user, services, ct, ClaudePermissions.ShellReason(request));
 
     public static Task<Results<Accepted<CommandRecord>, ProblemHttpResult>> RunGit(
@@ -160,6 +161,9 @@ public static class CommandsApi
         return command;
     }
 
+    private static bool MayRunShell(ClaimsPrincipal user, string name, ProjectRegistry projects) =>
+        user.HasScope(Scopes.CommandsShell) && projects.TryGet(name, out var project) && project.Allows(CommandKinds.Shell);
+
     private static async Task<Results<Accepted<CommandRecord>, ProblemHttpResult>> StartAsync(
         string name, string kind, object request, IReadOnlyList<string> argv, int? timeoutSeconds, ClaimsPrincipal user,
         CommandServices services, CancellationToken ct, string? shellReason = null)
@@ -175,7 +179,7 @@ public static class CommandsApi
         }
 
         // Something that amounts to a shell (a Claude permission mode or tool) needs what /shell needs.
-        if (shellReason is not null && !(user.HasScope(Scopes.CommandsShell) && project.Allows(CommandKinds.Shell)))
+        if (shellReason is not null && !MayRunShell(user, name, services.Projects))
         {
             return CommandProblems.ShellRequired(name, shellReason, user.HasScope(Scopes.CommandsShell));
         }

@@ -18,6 +18,7 @@ public sealed class ClaudeShellGateTests(ClaudeShellGateTests.Fixture fixture) :
         public CommandsHost Host { get; } = new();
         public Dictionary<string, HttpClient> Keys { get; } = [];
         public string ShellWorkspace { get; private set; } = null!;
+        public string NoShellWorkspace { get; private set; } = null!;
 
         public async Task InitializeAsync()
         {
@@ -25,7 +26,7 @@ public sealed class ClaudeShellGateTests(ClaudeShellGateTests.Fixture fixture) :
             var claude = FakeClaude.Install(Host.Root.FullName);
             var (factory, admin) = Host.StartReplica(new Dictionary<string, string?> { ["Rdev:Commands:ClaudeCommand"] = claude });
             ShellWorkspace = await Host.AddProjectAsync("shell-ok", ["claude", "git", "shell"], maxConcurrent: 100);
-            await Host.AddProjectAsync("no-shell", ["claude", "git"], maxConcurrent: 100);
+            NoShellWorkspace = await Host.AddProjectAsync("no-shell", ["claude", "git"], maxConcurrent: 100);
             await CommandsHost.WaitForProjectAsync(admin, "shell-ok");
             await CommandsHost.WaitForProjectAsync(admin, "no-shell");
             foreach (var (name, scopes) in new[]
@@ -100,5 +101,25 @@ public sealed class ClaudeShellGateTests(ClaudeShellGateTests.Fixture fixture) :
         var id = JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
         var record = await CommandsHost.WaitForFinalAsync(fixture.Keys[key], id);
         Assert.Equal("succeeded", record.GetProperty("status").GetString());
+    }
+
+    // Without shell authority Claude also runs in its restricted mode, so that files a git user can write in the
+    // workspace (.claude/settings.json hooks and permissions, MCP servers) cannot hand it a shell either.
+    [Theory]
+    [InlineData("run", "shell-ok", true)]
+    [InlineData("shell", "no-shell", true)]
+    [InlineData("shell", "shell-ok", false)]
+    public async Task ClaudeRunsRestrictedUnlessTheKeyAndProjectMayRunAShell(string key, string project, bool restricted)
+    {
+        var response = await fixture.Keys[key].PostAsJsonAsync($"/api/v1/projects/{project}/claude", new { prompt = "x" });
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.True(response.StatusCode == HttpStatusCode.Accepted, $"{(int)response.StatusCode}: {text}");
+        var id = JsonDocument.Parse(text).RootElement.GetProperty("id").GetString()!;
+        Assert.Equal("succeeded", (await CommandsHost.WaitForFinalAsync(fixture.Keys[key], id)).GetProperty("status").GetString());
+
+        var workspace = project == "shell-ok" ? fixture.ShellWorkspace : fixture.NoShellWorkspace;
+        var args = File.ReadAllLines(Path.Combine(workspace, ".fake-claude-args"));
+        Assert.Equal(restricted, args.Contains("--restricted") && args.Contains("--strict-mcp-config"));
+        Assert.Equal(restricted, args.Contains("--restricted"));
     }
 }

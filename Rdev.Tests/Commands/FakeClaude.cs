@@ -5,7 +5,8 @@ namespace Rdev.Tests.Commands;
 /// <summary>
 /// A stand-in for the <c>claude</c> program: prints realistic <c>--output-format stream-json --verbose</c> lines
 /// (system/init, assistant tool use, user tool_result, a non-JSON line, assistant text, result with cost and session
-/// id), honours <c>--resume</c>, and leaves the prompt it received in <c>.fake-claude-prompt</c> in its working folder.
+/// id), honours <c>--resume</c>, and leaves the prompt it received in <c>.fake-claude-prompt</c> and its arguments, one a
+/// line, in <c>.fake-claude-args</c> in its working folder.
 /// Given the prompt <see cref="UnstorablePrompt"/> it prints what PostgreSQL cannot store instead: a raw NUL byte,
 /// invalid UTF-8, and stream-json strings with the escapes <c>\u0000</c> and a lone <c>\ud800</c>.
 /// </summary>
@@ -18,6 +19,7 @@ public static class FakeClaude
     private const string Script = """
         #!/bin/sh
         session=0f8fad5b-d9cb-469f-a165-70867728950e
+        printf '%s\n' "$@" > .fake-claude-args
         while [ $# -gt 0 ]; do
           case "$1" in
             --resume) session="$2"; shift 2 ;;
