@@ -18,9 +18,9 @@ namespace Rdev.Api.Kubernetes;
 /// exit code is <see cref="LostExitCode"/> and a warning is logged: the command may still be running in the pod.
 /// </para>
 /// <para>
-/// Failures to start are <see cref="RuntimeUnavailableException"/>s with a safe message;
-/// <see cref="IsProjectUnavailable"/> tells a pod problem (missing, not running, workspace or wrapper missing:
-/// 409 PROJECT_UNAVAILABLE) from a Kubernetes one (API unreachable, refused, circuit open: 503 KUBERNETES_UNAVAILABLE).
+/// Failures to start are <see cref="RuntimeUnavailableException"/>s with a safe message; their
+/// <see cref="RuntimeUnavailableException.Blame"/> tells a pod problem (missing, not running, workspace or wrapper
+/// missing) from a Kubernetes one (API unreachable, refused, circuit open).
 /// </para>
 /// </remarks>
 public sealed class KubernetesCommandRunner(
@@ -35,12 +35,7 @@ public sealed class KubernetesCommandRunner(
 
     public const string ActivitySourceName = "Rdev.Api.Kubernetes";
 
-    private const string ProjectUnavailableKey = "Rdev.ProjectUnavailable";
     private static readonly ActivitySource Activities = new(ActivitySourceName);
-
-    /// <summary>Whether <paramref name="exception"/> blames the project's pod rather than Kubernetes.</summary>
-    public static bool IsProjectUnavailable(RuntimeUnavailableException exception) =>
-        exception.Data[ProjectUnavailableKey] is true;
 
     public async Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
@@ -112,7 +107,7 @@ public sealed class KubernetesCommandRunner(
     /// circuit and failure classification as commands, with stdin when asked. For short operations such as the
     /// workspace file scripts of the Claude Code configuration.
     /// </summary>
-    /// <exception cref="RuntimeUnavailableException">The exec could not be opened (see <see cref="IsProjectUnavailable"/>).</exception>
+    /// <exception cref="RuntimeUnavailableException">The exec could not be opened (see <see cref="RuntimeUnavailableException.Blame"/>).</exception>
     internal Task<ExecConnection> ExecAsync(
         RunTarget target, IReadOnlyList<string> command, bool stdin, string operation, CancellationToken cancellationToken) =>
         ConnectAsync(target, command, expectMarker: false, cancellationToken, stdin, operation);
@@ -168,10 +163,6 @@ public sealed class KubernetesCommandRunner(
         }
     }
 
-    private static RuntimeUnavailableException Unavailable(string message, bool projectProblem, Exception? inner = null)
-    {
-        var exception = new RuntimeUnavailableException(message, inner);
-        exception.Data[ProjectUnavailableKey] = projectProblem;
-        return exception;
-    }
+    private static RuntimeUnavailableException Unavailable(string message, bool projectProblem, Exception? inner = null) =>
+        new(message, projectProblem ? RuntimeBlame.Project : RuntimeBlame.Runtime, inner);
 }

@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Rdev.Api.ClaudeConfig;
+using Rdev.Api.Execution;
 
 namespace Rdev.Api.Kubernetes;
 

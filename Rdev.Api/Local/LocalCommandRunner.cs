@@ -24,7 +24,7 @@ public sealed class LocalCommandRunner(LocalUserPolicy users, ILogger<LocalComma
     {
         if (!Directory.Exists(target.Workspace))
         {
-            throw new RuntimeUnavailableException($"The folder of project '{target.Project}' does not exist.");
+            throw new RuntimeUnavailableException($"The folder of project '{target.Project}' does not exist.", RuntimeBlame.Project);
         }
 
         var user = users.For(target.Workspace);
@@ -68,11 +68,11 @@ public sealed class LocalCommandRunner(LocalUserPolicy users, ILogger<LocalComma
         Process process;
         try
         {
-            process = Process.Start(info) ?? throw new RuntimeUnavailableException("The process did not start.");
+            process = Process.Start(info) ?? throw new RuntimeUnavailableException("The process did not start.", RuntimeBlame.Project);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new RuntimeUnavailableException("The process could not be started.", ex);
+            throw new RuntimeUnavailableException("The process could not be started.", RuntimeBlame.Project, ex);
         }
 
         // Commands get an immediate end of input rather than waiting for input nobody will send.

@@ -1,7 +1,8 @@
 using System.Text;
+using Rdev.Api.ClaudeConfig;
 using Rdev.Api.Execution;
 
-namespace Rdev.Api.ClaudeConfig;
+namespace Rdev.Api.Local;
 
 /// <summary>
 /// Configuration items on the local runtime: files under the project's folder, with the same promises as the pod
@@ -151,7 +152,7 @@ public sealed class LocalWorkspaceFiles(ILogger<LocalWorkspaceFiles> logger) : I
     private static string Workspace(RunTarget target) =>
         Directory.Exists(target.Workspace)
             ? target.Workspace
-            : throw new WorkspaceUnavailableException($"The folder of project '{target.Project}' does not exist.", projectProblem: true);
+            : throw new RuntimeUnavailableException($"The folder of project '{target.Project}' does not exist.", RuntimeBlame.Project);
 
     /// <summary>Each folder from the workspace down to <paramref name="folder"/>, and the file, must not be a symbolic link.</summary>
     private static void RefuseLinks(string workspace, string folder, string? file)
@@ -195,7 +196,7 @@ public sealed class LocalWorkspaceFiles(ILogger<LocalWorkspaceFiles> logger) : I
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new WorkspaceUnavailableException("The project's workspace could not be read or written.", projectProblem: true, e);
+            throw new RuntimeUnavailableException("The project's workspace could not be read or written.", RuntimeBlame.Project, e);
         }
     }
 }
