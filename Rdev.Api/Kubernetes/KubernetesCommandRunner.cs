@@ -23,7 +23,7 @@ namespace Rdev.Api.Kubernetes;
 /// missing) from a Kubernetes one (API unreachable, refused, circuit open).
 /// </para>
 /// </remarks>
-public sealed class KubernetesCommandRunner(
+public sealed partial class KubernetesCommandRunner(
     IKubernetes client,
     KubernetesCircuit circuit,
     KubernetesNamespace defaultNamespace,
@@ -57,12 +57,11 @@ public sealed class KubernetesCommandRunner(
         }
         if (processGroup == 0)
         {
-            logger.LogWarning("Command for project {Project} did not start in pod {Pod}: {Reason}",
-                target.Project, target.Pod, connection.StartFailure ?? $"no process group marker within {options.Value.StartTimeout}");
+            LogNotStarted(logger, target.Project, target.Pod, connection.StartFailure ?? $"no process group marker within {options.Value.StartTimeout}");
             await connection.DisposeAsync();
             throw Unavailable("The command could not be started in the project's workspace.", projectProblem: true);
         }
-        logger.LogDebug("Started process group {ProcessGroup} in pod {Pod} for project {Project}", processGroup, target.Pod, target.Project);
+        LogStarted(logger, processGroup, target.Pod, target.Project);
         return new KubernetesProcess(connection, target, processGroup, this);
     }
 
@@ -99,7 +98,7 @@ public sealed class KubernetesCommandRunner(
             throw Unavailable("The signal may not have reached the command.", projectProblem: false);
         }
         // kill's status is 1 when no process is left in the group.
-        logger.LogDebug("Signal {Signal} to process group {ProcessGroup} in pod {Pod}: kill exited with {ExitCode}", signal, processGroup, target.Pod, exitCode);
+        LogSignalled(logger, signal, processGroup, target.Pod, exitCode);
     }
 
     /// <summary>
@@ -156,8 +155,7 @@ public sealed class KubernetesCommandRunner(
         {
             activity?.SetStatus(ActivityStatusCode.Error, failure.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? e.GetType().Name);
             // A pod problem is an answer worth a line; an outage deserves the whole exception for operators.
-            logger.Log(failure.ProjectProblem ? LogLevel.Information : LogLevel.Warning, failure.ProjectProblem ? null : e,
-                "Exec in pod {Pod} for project {Project} failed: {Failure} (status {StatusCode})",
+            LogExecFailed(logger, failure.ProjectProblem ? LogLevel.Information : LogLevel.Warning, failure.ProjectProblem ? null : e,
                 target.Pod, target.Project, failure.Message, failure.StatusCode);
             throw Unavailable(failure.Message, failure.ProjectProblem, e);
         }
@@ -165,4 +163,16 @@ public sealed class KubernetesCommandRunner(
 
     private static RuntimeUnavailableException Unavailable(string message, bool projectProblem, Exception? inner = null) =>
         new(message, projectProblem ? RuntimeBlame.Project : RuntimeBlame.Runtime, inner);
+
+    [LoggerMessage(LogLevel.Warning, "Command for project {Project} did not start in pod {Pod}: {Reason}")]
+    private static partial void LogNotStarted(ILogger logger, string project, string? pod, string reason);
+
+    [LoggerMessage(LogLevel.Debug, "Started process group {ProcessGroup} in pod {Pod} for project {Project}")]
+    private static partial void LogStarted(ILogger logger, long processGroup, string? pod, string project);
+
+    [LoggerMessage(LogLevel.Debug, "Signal {Signal} to process group {ProcessGroup} in pod {Pod}: kill exited with {ExitCode}")]
+    private static partial void LogSignalled(ILogger logger, ProcessSignal signal, long processGroup, string? pod, int exitCode);
+
+    [LoggerMessage("Exec in pod {Pod} for project {Project} failed: {Failure} (status {StatusCode})")]
+    private static partial void LogExecFailed(ILogger logger, LogLevel level, Exception? exception, string? pod, string project, string failure, int? statusCode);
 }

@@ -12,7 +12,7 @@ namespace Rdev.Api.Kubernetes;
 /// through <see cref="KubernetesCommandRunner.ExecAsync"/> (KubernetesClient over WebSocket, the runner's circuit and
 /// failure classification), with the item's content on stdin for a write.
 /// </summary>
-public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILogger<KubernetesWorkspaceFiles> logger) : IWorkspaceFiles
+public sealed partial class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILogger<KubernetesWorkspaceFiles> logger) : IWorkspaceFiles
 {
     /// <summary>Limit for one file operation, connection included; past it the pod counts as unreachable.</summary>
     public static readonly TimeSpan OperationTimeout = TimeSpan.FromSeconds(30);
@@ -125,8 +125,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
             }
             catch (Exception e) when (e is RuntimeUnavailableException or OperationCanceledException)
             {
-                logger.LogInformation("Could not remove temporary files of {Item} in project {Project} after a failed write: {Message}",
-                    item.Path, target.Project, e.Message);
+                LogCleanupFailed(logger, e, item.Path, target.Project);
                 if (e is not RuntimeUnavailableException unavailable || !MayHaveStarted(unavailable))
                 {
                     // Kubernetes refuses execs right now: the next write of the item cleans up.
@@ -183,8 +182,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
 
                 if (exitCode is not (0 or WorkspaceScripts.NotFound) && stderr.WrittenCount > 0)
                 {
-                    logger.LogWarning("{Operation} in pod {Pod} for project {Project} exited with {ExitCode}: {Stderr}",
-                        operation, target.Pod, target.Project, exitCode, Encoding.UTF8.GetString(stderr.WrittenSpan));
+                    LogScriptStderr(logger, operation, target.Pod, target.Project, exitCode, Encoding.UTF8.GetString(stderr.WrittenSpan));
                 }
 
                 return exitCode;
@@ -209,7 +207,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogDebug(e, "Sending stdin to an exec failed");
+            LogStdinFailed(logger, e);
         }
     }
 
@@ -226,8 +224,19 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
 
     private RuntimeUnavailableException Unexpected(RunTarget target, string operation, int? exitCode = null)
     {
-        logger.LogWarning("The {Operation} script in pod {Pod} for project {Project} failed (exit code {ExitCode}); does the image have sh, head, stat, tr and wc?",
-            operation, target.Pod, target.Project, exitCode);
+        LogScriptFailed(logger, operation, target.Pod, target.Project, exitCode);
         return new RuntimeUnavailableException("The workspace script failed in the project's pod; see the API log.", RuntimeBlame.Project);
     }
+
+    [LoggerMessage(LogLevel.Information, "Could not remove temporary files of {Item} in project {Project} after a failed write")]
+    private static partial void LogCleanupFailed(ILogger logger, Exception exception, string item, string project);
+
+    [LoggerMessage(LogLevel.Warning, "{Operation} in pod {Pod} for project {Project} exited with {ExitCode}: {Stderr}")]
+    private static partial void LogScriptStderr(ILogger logger, string operation, string? pod, string project, int exitCode, string stderr);
+
+    [LoggerMessage(LogLevel.Debug, "Sending stdin to an exec failed")]
+    private static partial void LogStdinFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(LogLevel.Warning, "The {Operation} script in pod {Pod} for project {Project} failed (exit code {ExitCode}); does the image have sh, head, stat, tr and wc?")]
+    private static partial void LogScriptFailed(ILogger logger, string operation, string? pod, string project, int? exitCode);
 }

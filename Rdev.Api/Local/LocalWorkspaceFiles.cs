@@ -9,7 +9,7 @@ namespace Rdev.Api.Local;
 /// scripts (<see cref="IWorkspaceFiles"/>): write a hidden temporary file beside the item, flush it, rename it over
 /// the item; never follow a symbolic link on the item's path.
 /// </summary>
-public sealed class LocalWorkspaceFiles(ILogger<LocalWorkspaceFiles> logger) : IWorkspaceFiles
+public sealed partial class LocalWorkspaceFiles(ILogger<LocalWorkspaceFiles> logger) : IWorkspaceFiles
 {
     public async Task<IReadOnlyList<WorkspaceEntry>> ListAsync(RunTarget target, ConfigType type, CancellationToken cancellationToken)
     {
@@ -172,7 +172,7 @@ public sealed class LocalWorkspaceFiles(ILogger<LocalWorkspaceFiles> logger) : I
     {
         foreach (var stale in Directory.EnumerateFiles(folder, $".{fileName}.rdev-*.tmp"))
         {
-            logger.LogInformation("Removing a temporary file left by an interrupted write: {Path}", stale);
+            LogRemovingTemporaryFile(logger, stale);
             File.Delete(stale);
         }
     }
@@ -199,4 +199,7 @@ public sealed class LocalWorkspaceFiles(ILogger<LocalWorkspaceFiles> logger) : I
             throw new RuntimeUnavailableException("The project's workspace could not be read or written.", RuntimeBlame.Project, e);
         }
     }
+
+    [LoggerMessage(LogLevel.Information, "Removing a temporary file left by an interrupted write: {Path}")]
+    private static partial void LogRemovingTemporaryFile(ILogger logger, string path);
 }
