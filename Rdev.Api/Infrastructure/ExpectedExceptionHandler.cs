@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.RegularExpressions;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.AspNetCore.Diagnostics;
 using Rdev.Api.ClaudeConfig;
 using Rdev.Api.Execution;
@@ -36,7 +37,7 @@ public sealed partial class ExpectedExceptionHandler : IExceptionHandler
     };
 
     /// <summary>The field a binding failure names, as snake_case: the JSON path for a body, else the parameter.</summary>
-    private static IResult Unreadable(BadHttpRequestException exception)
+    private static ValidationProblem Unreadable(BadHttpRequestException exception)
     {
         if (exception.InnerException is JsonException json)
         {
