@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
+using Rdev.Core;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -38,19 +39,19 @@ public static class ProblemDetailsDefaults
 
     public static string CodeFor(int status) => status switch
     {
-        StatusCodes.Status400BadRequest => "VALIDATION_FAILED",
-        StatusCodes.Status401Unauthorized => "UNAUTHORIZED",
-        StatusCodes.Status403Forbidden => "FORBIDDEN",
-        StatusCodes.Status404NotFound => "NOT_FOUND",
-        StatusCodes.Status405MethodNotAllowed => "METHOD_NOT_ALLOWED",
-        StatusCodes.Status406NotAcceptable => "NOT_ACCEPTABLE",
-        StatusCodes.Status409Conflict => "CONFLICT",
-        StatusCodes.Status412PreconditionFailed => "PRECONDITION_FAILED",
-        StatusCodes.Status413PayloadTooLarge => "PAYLOAD_TOO_LARGE",
-        StatusCodes.Status415UnsupportedMediaType => "UNSUPPORTED_MEDIA_TYPE",
-        StatusCodes.Status429TooManyRequests => "RATE_LIMITED",
-        StatusCodes.Status503ServiceUnavailable => "SERVICE_UNAVAILABLE",
-        _ when status >= 500 => "INTERNAL_ERROR",
-        _ => "BAD_REQUEST",
+        StatusCodes.Status400BadRequest => ProblemCodes.ValidationFailed,
+        StatusCodes.Status401Unauthorized => ProblemCodes.Unauthorized,
+        StatusCodes.Status403Forbidden => ProblemCodes.Forbidden,
+        StatusCodes.Status404NotFound => ProblemCodes.NotFound,
+        StatusCodes.Status405MethodNotAllowed => ProblemCodes.MethodNotAllowed,
+        StatusCodes.Status406NotAcceptable => ProblemCodes.NotAcceptable,
+        StatusCodes.Status409Conflict => ProblemCodes.Conflict,
+        StatusCodes.Status412PreconditionFailed => ProblemCodes.PreconditionFailed,
+        StatusCodes.Status413PayloadTooLarge => ProblemCodes.PayloadTooLarge,
+        StatusCodes.Status415UnsupportedMediaType => ProblemCodes.UnsupportedMediaType,
+        StatusCodes.Status429TooManyRequests => ProblemCodes.RateLimited,
+        StatusCodes.Status503ServiceUnavailable => ProblemCodes.ServiceUnavailable,
+        _ when status >= 500 => ProblemCodes.InternalError,
+        _ => ProblemCodes.BadRequest,
     };
 }

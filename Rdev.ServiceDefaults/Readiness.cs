@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Rdev.Core;
 
 namespace Microsoft.Extensions.Hosting;
 
@@ -37,7 +38,7 @@ public static class Readiness
                 statusCode: StatusCodes.Status503ServiceUnavailable,
                 title: "Not ready",
                 detail: $"Failing checks: {failing}.",
-                extensions: new Dictionary<string, object?> { ["code"] = "NOT_READY", ["checks"] = checks })
+                extensions: new Dictionary<string, object?> { ["code"] = ProblemCodes.NotReady, ["checks"] = checks })
                 .ExecuteAsync(context);
         }
 

@@ -7,8 +7,9 @@ namespace Rdev.Api.ClaudeConfig;
 
 /// <summary>
 /// Claude Code commands, skills and agents in a project's workspace (SPEC section 7), read and written through the
-/// project's runtime (<see cref="IWorkspaceFiles"/>). Changes are serialized per item across replicas
-/// (<see cref="ConfigEditLock"/>) and guarded by strong ETags (SHA-256 of the file's bytes).
+/// project's runtime (<see cref="Execution.IWorkspaceFiles"/>). Changes are serialized per item across replicas
+/// (<see cref="ConfigEditLock"/>) and guarded by strong ETags (SHA-256 of the file's bytes). An unreachable workspace,
+/// an unsafe path or a busy item are exceptions that <see cref="ExpectedExceptionHandler"/> answers.
 /// </summary>
 public static class ClaudeConfigApi
 {
@@ -69,17 +70,17 @@ public static class ClaudeConfigApi
     {
         if (ConfigType.Find(type) is not { } configType)
         {
-            return ConfigProblems.TypeNotFound();
+            return Problems.ConfigTypeNotFound();
         }
 
         if (limit is < 1 or > MaxPageSize)
         {
-            return ValidationProblems.For("limit", $"limit must be between 1 and {MaxPageSize}.");
+            return Problems.Validation("limit", $"limit must be between 1 and {MaxPageSize}.");
         }
 
         if (cursor is not null && !ItemNames.IsValid(cursor))
         {
-            return ValidationProblems.For("cursor", "cursor is not a value this API returned as next_cursor.");
+            return Problems.Validation("cursor", "cursor is not a value this API returned as next_cursor.");
         }
 
         if (!services.TryResolve(name, out var target, out var unreachable))
@@ -87,15 +88,7 @@ public static class ClaudeConfigApi
             return unreachable;
         }
 
-        IReadOnlyList<WorkspaceEntry> entries;
-        try
-        {
-            entries = await services.Files.ListAsync(target, configType, services.Context.RequestAborted);
-        }
-        catch (Exception e) when (ConfigProblems.From(e, name) is { } problem)
-        {
-            return problem;
-        }
+        var entries = await services.Files.ListAsync(target, configType, services.Context.RequestAborted);
 
         var pageSize = limit ?? DefaultPageSize;
         var page = entries
@@ -113,12 +106,12 @@ public static class ClaudeConfigApi
     {
         if (ConfigType.Find(type) is not { } configType)
         {
-            return ConfigProblems.TypeNotFound();
+            return Problems.ConfigTypeNotFound();
         }
 
         if (!ItemNames.IsValid(item))
         {
-            return ValidationProblems.For("item", "The item name " + ItemNames.Rule);
+            return Problems.Validation("item", "The item name " + ItemNames.Rule);
         }
 
         if (!services.TryResolve(name, out var target, out var unreachable))
@@ -126,25 +119,18 @@ public static class ClaudeConfigApi
             return unreachable;
         }
 
-        try
+        var file = await services.Files.ReadAsync(target, configType.Locate(item), ItemContent.MaxBytes, services.Context.RequestAborted);
+        if (file is null)
         {
-            var file = await services.Files.ReadAsync(target, configType.Locate(item), ItemContent.MaxBytes, services.Context.RequestAborted);
-            if (file is null)
-            {
-                return ConfigProblems.ItemNotFound(configType, item);
-            }
-
-            if (file.Truncated)
-            {
-                return ConfigProblems.TooLarge(configType, item);
-            }
-
-            return Respond(configType, item, file.Content, file.ModifiedAt, services.Context);
+            return Problems.ItemNotFound(configType.Name, item);
         }
-        catch (Exception e) when (ConfigProblems.From(e, name) is { } problem)
+
+        if (file.Truncated)
         {
-            return problem;
+            return Problems.ItemTooLarge(configType.Name, item, ItemContent.MaxBytes);
         }
+
+        return Respond(configType, item, file.Content, file.ModifiedAt, services.Context);
     }
 
     public static async Task<Results<Created<ConfigItem>, ValidationProblem, ProblemHttpResult>> CreateItem(
@@ -152,7 +138,7 @@ public static class ClaudeConfigApi
     {
         if (ConfigType.Find(type) is not { } configType)
         {
-            return ConfigProblems.TypeNotFound();
+            return Problems.ConfigTypeNotFound();
         }
 
         if (!services.TryResolve(name, out var target, out var unreachable))
@@ -163,23 +149,14 @@ public static class ClaudeConfigApi
         var item = request.Name!;
         var location = configType.Locate(item);
         var content = Encoding.UTF8.GetBytes(request.Content!);
-        DateTimeOffset? modified;
-        try
+        await using var edit = await ConfigEditLock.AcquireAsync(services.DataSource, name, configType, item, services.Context.RequestAborted);
+        if (await services.Files.ReadAsync(target, location, maxBytes: 0, services.Context.RequestAborted) is not null)
         {
-            await using var edit = await ConfigEditLock.AcquireAsync(services.DataSource, name, configType, item, services.Context.RequestAborted);
-            if (await services.Files.ReadAsync(target, location, maxBytes: 0, services.Context.RequestAborted) is not null)
-            {
-                return ConfigProblems.AlreadyExists(configType, item);
-            }
-
-            modified = await services.ChangeAsync(edit, AuditCreated, configType, item, target,
-                () => services.Files.WriteAsync(target, location, content, CancellationToken.None));
-        }
-        catch (Exception e) when (ConfigProblems.From(e, name) is { } problem)
-        {
-            return problem;
+            return Problems.ItemExists(configType.Name, item);
         }
 
+        var modified = await services.ChangeAsync(edit, AuditCreated, configType, item, target,
+            () => services.Files.WriteAsync(target, location, content, CancellationToken.None));
         var created = Respond(configType, item, content, modified ?? DateTimeOffset.UtcNow, services.Context);
         return TypedResults.Created($"/api/v1/projects/{name}/claude-config/{configType.Name}/{item}", created.Value);
     }
@@ -190,22 +167,22 @@ public static class ClaudeConfigApi
     {
         if (ConfigType.Find(type) is not { } configType)
         {
-            return ConfigProblems.TypeNotFound();
+            return Problems.ConfigTypeNotFound();
         }
 
         if (!ItemNames.IsValid(item))
         {
-            return ValidationProblems.For("item", "The item name " + ItemNames.Rule);
+            return Problems.Validation("item", "The item name " + ItemNames.Rule);
         }
 
         if (ifMatch is null)
         {
-            return ConfigProblems.PreconditionRequired();
+            return Problems.PreconditionRequired();
         }
 
         if (ItemETags.ParseIfMatch(ifMatch) is not { } expected)
         {
-            return ValidationProblems.For("If-Match", "If-Match must be * or a list of quoted ETags.");
+            return Problems.Validation("If-Match", "If-Match must be * or a list of quoted ETags.");
         }
 
         if (!services.TryResolve(name, out var target, out var unreachable))
@@ -215,29 +192,20 @@ public static class ClaudeConfigApi
 
         var location = configType.Locate(item);
         var content = Encoding.UTF8.GetBytes(request.Content!);
-        DateTimeOffset? modified;
-        try
+        await using var edit = await ConfigEditLock.AcquireAsync(services.DataSource, name, configType, item, services.Context.RequestAborted);
+        var current = await services.Files.ReadAsync(target, location, ItemContent.MaxBytes, services.Context.RequestAborted);
+        if (current is null)
         {
-            await using var edit = await ConfigEditLock.AcquireAsync(services.DataSource, name, configType, item, services.Context.RequestAborted);
-            var current = await services.Files.ReadAsync(target, location, ItemContent.MaxBytes, services.Context.RequestAborted);
-            if (current is null)
-            {
-                return ConfigProblems.ItemNotFound(configType, item);
-            }
-
-            if (!ItemETags.Matches(expected, current))
-            {
-                return ConfigProblems.PreconditionFailed(configType, item);
-            }
-
-            modified = await services.ChangeAsync(edit, AuditUpdated, configType, item, target,
-                () => services.Files.WriteAsync(target, location, content, CancellationToken.None));
-        }
-        catch (Exception e) when (ConfigProblems.From(e, name) is { } problem)
-        {
-            return problem;
+            return Problems.ItemNotFound(configType.Name, item);
         }
 
+        if (!ItemETags.Matches(expected, current))
+        {
+            return Problems.PreconditionFailed(configType.Name, item);
+        }
+
+        var modified = await services.ChangeAsync(edit, AuditUpdated, configType, item, target,
+            () => services.Files.WriteAsync(target, location, content, CancellationToken.None));
         return Respond(configType, item, content, modified ?? DateTimeOffset.UtcNow, services.Context);
     }
 
@@ -247,18 +215,18 @@ public static class ClaudeConfigApi
     {
         if (ConfigType.Find(type) is not { } configType)
         {
-            return ConfigProblems.TypeNotFound();
+            return Problems.ConfigTypeNotFound();
         }
 
         if (!ItemNames.IsValid(item))
         {
-            return ValidationProblems.For("item", "The item name " + ItemNames.Rule);
+            return Problems.Validation("item", "The item name " + ItemNames.Rule);
         }
 
         var expected = ifMatch is null ? null : ItemETags.ParseIfMatch(ifMatch);
         if (ifMatch is not null && expected is null)
         {
-            return ValidationProblems.For("If-Match", "If-Match must be * or a list of quoted ETags.");
+            return Problems.Validation("If-Match", "If-Match must be * or a list of quoted ETags.");
         }
 
         if (!services.TryResolve(name, out var target, out var unreachable))
@@ -267,28 +235,21 @@ public static class ClaudeConfigApi
         }
 
         var location = configType.Locate(item);
-        try
+        await using var edit = await ConfigEditLock.AcquireAsync(services.DataSource, name, configType, item, services.Context.RequestAborted);
+        var current = await services.Files.ReadAsync(target, location, expected is null ? 0 : ItemContent.MaxBytes, services.Context.RequestAborted);
+        if (current is null)
         {
-            await using var edit = await ConfigEditLock.AcquireAsync(services.DataSource, name, configType, item, services.Context.RequestAborted);
-            var current = await services.Files.ReadAsync(target, location, expected is null ? 0 : ItemContent.MaxBytes, services.Context.RequestAborted);
-            if (current is null)
-            {
-                return ConfigProblems.ItemNotFound(configType, item);
-            }
-
-            if (expected is not null && !ItemETags.Matches(expected, current))
-            {
-                return ConfigProblems.PreconditionFailed(configType, item);
-            }
-
-            var deleted = await services.ChangeAsync(edit, AuditDeleted, configType, item, target,
-                () => services.Files.DeleteAsync(target, location, CancellationToken.None));
-            return deleted ? TypedResults.NoContent() : ConfigProblems.ItemNotFound(configType, item);
+            return Problems.ItemNotFound(configType.Name, item);
         }
-        catch (Exception e) when (ConfigProblems.From(e, name) is { } problem)
+
+        if (expected is not null && !ItemETags.Matches(expected, current))
         {
-            return problem;
+            return Problems.PreconditionFailed(configType.Name, item);
         }
+
+        var deleted = await services.ChangeAsync(edit, AuditDeleted, configType, item, target,
+            () => services.Files.DeleteAsync(target, location, CancellationToken.None));
+        return deleted ? TypedResults.NoContent() : Problems.ItemNotFound(configType.Name, item);
     }
 
     private static Ok<ConfigItem> Respond(ConfigType type, string item, byte[] content, DateTimeOffset modified, HttpContext context)

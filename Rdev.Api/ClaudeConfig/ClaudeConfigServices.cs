@@ -4,7 +4,6 @@ using Npgsql;
 using Rdev.Api.Audit;
 using Rdev.Api.Execution;
 using Rdev.Api.Keys;
-using Rdev.Api.Kubernetes;
 using Rdev.Api.Projects;
 
 namespace Rdev.Api.ClaudeConfig;
@@ -13,32 +12,33 @@ namespace Rdev.Api.ClaudeConfig;
 public sealed record ClaudeConfigServices(
     ProjectRegistry Projects,
     IWorkspaceFiles Files,
+    IRuntimeStatus Runtime,
     NpgsqlDataSource DataSource,
     AuditLog Audit,
     HttpContext Context)
 {
     /// <summary>
     /// Where the project's items live; otherwise why not: 404 when this key may not see the project (or it is gone),
-    /// 409 when it cannot be reached now, 503 while the Kubernetes circuit is open.
+    /// 409 when it cannot be reached now, 503 while the runtime refuses calls.
     /// </summary>
     public bool TryResolve(string name, [NotNullWhen(true)] out RunTarget? target, [NotNullWhen(false)] out ProblemHttpResult? problem)
     {
         target = null;
         if (!Context.User.CanAccessProject(name) || !Projects.TryGet(name, out var project) || project.IsGone)
         {
-            problem = ConfigProblems.ProjectNotFound(name);
+            problem = Problems.ProjectNotFound(name);
             return false;
         }
 
         if (!project.Runnable)
         {
-            problem = ConfigProblems.ProjectUnavailable(name, $"its workspace cannot be reached now (status '{project.Status}').");
+            problem = Problems.ProjectNotRunnable(name, project.Status);
             return false;
         }
 
-        if (Context.RequestServices.GetService<KubernetesCircuit>() is { State: KubernetesCircuitState.Open })
+        if (Runtime.Refusal is { } refusal)
         {
-            problem = ConfigProblems.KubernetesUnavailable("The Kubernetes API is failing; rdev stops calling it for a while.");
+            problem = Problems.RuntimeUnavailable(refusal, name);
             return false;
         }
 

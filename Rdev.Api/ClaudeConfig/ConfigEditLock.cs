@@ -14,7 +14,7 @@ namespace Rdev.Api.ClaudeConfig;
 /// </remarks>
 public sealed class ConfigEditLock : IAsyncDisposable
 {
-    /// <summary>How long a change waits for another change of the same item before answering 409.</summary>
+    /// <summary>How long a change waits for another change of the same item before answering 409 (<see cref="ItemBusyException"/>).</summary>
     public static readonly TimeSpan WaitLimit = TimeSpan.FromSeconds(15);
 
     /// <summary>SQLSTATE of a lock wait that hit <c>lock_timeout</c>.</summary>
@@ -52,6 +52,11 @@ public sealed class ConfigEditLock : IAsyncDisposable
 
             return new ConfigEditLock(connection, transaction);
         }
+        catch (PostgresException e) when (e.SqlState == LockNotAvailable)
+        {
+            await connection.DisposeAsync();
+            throw new ItemBusyException("Another change to this item is in progress and did not finish in time; retry.", e);
+        }
         catch
         {
             await connection.DisposeAsync();
@@ -67,3 +72,6 @@ public sealed class ConfigEditLock : IAsyncDisposable
         await Connection.DisposeAsync();
     }
 }
+
+/// <summary>Another change to the same item held its lock for longer than <see cref="ConfigEditLock.WaitLimit"/>.</summary>
+public sealed class ItemBusyException(string message, Exception inner) : Exception(message, inner);

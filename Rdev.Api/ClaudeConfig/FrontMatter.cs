@@ -115,7 +115,7 @@ public static partial class FrontMatter
         private readonly Dictionary<string, JsonNode?> anchors = new(StringComparer.Ordinal);
         private int values;
 
-        public JsonObject Document(IParser parser)
+        public JsonObject Document(Parser parser)
         {
             parser.Consume<StreamStart>();
             if (parser.TryConsume<StreamEnd>(out _))
@@ -226,7 +226,7 @@ public static partial class FrontMatter
             _ => 1,
         };
 
-        private static JsonNode? Resolve(YamlScalar scalar)
+        private static JsonValue? Resolve(YamlScalar scalar)
         {
             var value = scalar.Value;
             if (scalar.Style != ScalarStyle.Plain || (scalar.Tag.IsGlobal && scalar.Tag.Value == StringTag))

@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using Microsoft.Net.Http.Headers;
+using Rdev.Api.Execution;
 
 namespace Rdev.Api.ClaudeConfig;
 

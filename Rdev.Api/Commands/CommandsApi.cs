@@ -5,7 +5,6 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using Rdev.Api.Execution;
 using Rdev.Api.Keys;
-using Rdev.Api.Kubernetes;
 using Rdev.Api.Projects;
 using Rdev.Api.Streaming;
 
@@ -65,13 +64,13 @@ public static class CommandsApi
         string name, ShellRequest request, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct) =>
         StartAsync(name, CommandKinds.Shell, request, CommandLines.Shell(request), request.TimeoutSeconds, user, services, ct);
 
-    public static async Task<Results<Ok<CommandPage>, ProblemHttpResult>> ListCommands(
+    public static async Task<Results<Ok<CommandPage>, ValidationProblem, ProblemHttpResult>> ListCommands(
         string name, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct,
         string? cursor = null, int limit = 50)
     {
         if (!user.CanAccessProject(name) || !services.Projects.TryGet(name, out _))
         {
-            return CommandProblems.ProjectNotFound(name);
+            return Problems.ProjectNotFound(name);
         }
 
         Guid? before = null;
@@ -79,7 +78,7 @@ public static class CommandsApi
         {
             if (!Guid.TryParse(cursor, out var parsed))
             {
-                return CommandProblems.Validation("cursor", "cursor is not a cursor returned by this API.");
+                return Problems.Validation("cursor", "cursor is not a cursor returned by this API.");
             }
 
             before = parsed;
@@ -87,7 +86,7 @@ public static class CommandsApi
 
         if (limit is < 1 or > 200)
         {
-            return CommandProblems.Validation("limit", "limit must be between 1 and 200.");
+            return Problems.Validation("limit", "limit must be between 1 and 200.");
         }
 
         var items = await services.Store.ListAsync(name, before, limit, ct);
@@ -96,20 +95,20 @@ public static class CommandsApi
 
     public static async Task<Results<Ok<CommandRecord>, ProblemHttpResult>> GetCommand(
         Guid id, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct) =>
-        await FindAsync(id, user, services, ct) is { } command ? TypedResults.Ok(command) : CommandProblems.CommandNotFound(id);
+        await FindAsync(id, user, services, ct) is { } command ? TypedResults.Ok(command) : Problems.CommandNotFound(id);
 
     public static async Task<Results<PushStreamHttpResult, ProblemHttpResult>> GetOutput(
         Guid id, ClaimsPrincipal user, [AsParameters] CommandServices services, CancellationToken ct)
     {
         if (await FindAsync(id, user, services, ct) is null)
         {
-            return CommandProblems.CommandNotFound(id);
+            return Problems.CommandNotFound(id);
         }
 
         return TypedResults.Stream(body => CommandOutput.WriteAsync(services.Store, id, body, ct), "text/plain; charset=utf-8");
     }
 
-    public static async Task<Results<CommandEventStream, ProblemHttpResult>> Stream(
+    public static async Task<Results<CommandEventStream, ValidationProblem, ProblemHttpResult>> Stream(
         Guid id, ClaimsPrincipal user, [AsParameters] CommandServices services, HttpRequest request, CancellationToken ct,
         [FromQuery(Name = "last_event_id")] string? lastEventIdQuery = null)
     {
@@ -117,12 +116,12 @@ public static class CommandsApi
         long after = 0;
         if (!string.IsNullOrEmpty(lastEventId) && (!long.TryParse(lastEventId, out after) || after < 0))
         {
-            return CommandProblems.Validation("last_event_id", "Last-Event-ID must be an event id from this stream.");
+            return Problems.Validation("last_event_id", "Last-Event-ID must be an event id from this stream.");
         }
 
         if (await FindAsync(id, user, services, ct) is null)
         {
-            return CommandProblems.CommandNotFound(id);
+            return Problems.CommandNotFound(id);
         }
 
         return new CommandEventStream(id, after);
@@ -133,12 +132,12 @@ public static class CommandsApi
     {
         if (await FindAsync(id, user, services, ct) is not { } command)
         {
-            return CommandProblems.CommandNotFound(id);
+            return Problems.CommandNotFound(id);
         }
 
         if (CommandStatuses.IsFinal(command.Status))
         {
-            return CommandProblems.Conflict($"The command already finished with status '{command.Status}'.");
+            return Problems.Conflict($"The command already finished with status '{command.Status}'.");
         }
 
         if (!services.Supervisor.TryCancel(id))
@@ -170,28 +169,28 @@ public static class CommandsApi
     {
         if (!user.CanAccessProject(name) || !services.Projects.TryGet(name, out var project) || project.IsGone)
         {
-            return CommandProblems.ProjectNotFound(name);
+            return Problems.ProjectNotFound(name);
         }
 
         if (!project.Allows(kind))
         {
-            return CommandProblems.KindNotAllowed(name, kind);
+            return Problems.KindNotAllowed(name, kind);
         }
 
         // Something that amounts to a shell (a Claude permission mode or tool) needs what /shell needs.
         if (shellReason is not null && !MayRunShell(user, name, services.Projects))
         {
-            return CommandProblems.ShellRequired(name, shellReason, user.HasScope(Scopes.CommandsShell));
+            return Problems.ShellRequired(name, shellReason, user.HasScope(Scopes.CommandsShell));
         }
 
         if (!project.Runnable)
         {
-            return CommandProblems.ProjectUnavailable(name, project.Status);
+            return Problems.ProjectNotRunnable(name, project.Status);
         }
 
-        if (services.HttpContext.RequestServices.GetService<KubernetesCircuit>() is { State: KubernetesCircuitState.Open })
+        if (services.Runtime.Refusal is { } refusal)
         {
-            return CommandProblems.KubernetesUnavailable();
+            return Problems.RuntimeUnavailable(refusal, name);
         }
 
         var command = new CommandRecord
@@ -208,7 +207,7 @@ public static class CommandsApi
         var clientIp = services.HttpContext.Connection.RemoteIpAddress;
         if (await services.Store.CreateAsync(command, project.MaxConcurrentCommands, services.Supervisor.RunnerId, clientIp, ct) is null)
         {
-            return CommandProblems.LimitReached(name, project.MaxConcurrentCommands);
+            return Problems.CommandLimitReached(name, project.MaxConcurrentCommands);
         }
 
         Activity.Current?.SetTag("project", name).SetTag("command.kind", kind).SetTag("command.id", command.Id.ToString());
@@ -223,6 +222,7 @@ public sealed record CommandServices(
     ProjectRegistry Projects,
     CommandStore Store,
     CommandSupervisor Supervisor,
+    IRuntimeStatus Runtime,
     IOptions<CommandOptions> Options,
     TimeProvider Time,
     HttpContext HttpContext);

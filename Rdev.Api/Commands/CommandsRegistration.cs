@@ -1,13 +1,11 @@
 using Rdev.Api.Data;
-using Rdev.Api.Execution;
-using Rdev.Api.Local;
 using Rdev.Api.Streaming;
 
 namespace Rdev.Api.Commands;
 
 public static class CommandsRegistration
 {
-    /// <summary>Commands, their streams and the runtime they run on (<c>Rdev:Runtime</c>).</summary>
+    /// <summary>Commands and their streams; the runtime they run on is <see cref="RuntimeRegistration.AddRuntime"/>'s.</summary>
     public static IHostApplicationBuilder AddCommands(this IHostApplicationBuilder builder)
     {
         builder.Services.AddOptions<CommandOptions>()
@@ -28,18 +26,6 @@ public static class CommandsRegistration
         builder.Services.AddSingleton<CommandSupervisor>();
         // Registered after the notification listener, so it stops (and stops its commands) first.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CommandSupervisor>());
-
-        if (builder.Configuration["Rdev:Runtime"] == ProjectRuntime.Kubernetes)
-        {
-            builder.Services.AddKubernetesRuntime();
-        }
-        else
-        {
-            builder.AddLocalRuntime();
-        }
-
-        builder.Services.AddHealthChecks()
-            .AddCheck<RuntimeHealthCheck>("runtime", tags: [Microsoft.Extensions.Hosting.Extensions.ReadyTag]);
         return builder;
     }
 }

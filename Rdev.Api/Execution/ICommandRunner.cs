@@ -47,6 +47,3 @@ public enum ProcessSignal { Terminate = 15, Kill = 9 }
 
 /// <summary>Raw bytes as the process wrote them; may split a UTF-8 character or a line.</summary>
 public readonly record struct OutputChunk(OutputStream Stream, ReadOnlyMemory<byte> Data);
-
-/// <summary>The runtime could not start the command: pod gone, exec refused, folder missing, circuit open.</summary>
-public sealed class RuntimeUnavailableException(string message, Exception? inner = null) : Exception(message, inner);

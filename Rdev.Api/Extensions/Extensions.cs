@@ -32,6 +32,7 @@ public static class Extensions
         builder.Services.AddHealthChecks().AddCheck<ProjectRegistry>("projects", tags: [Microsoft.Extensions.Hosting.Extensions.ReadyTag]);
 
         builder.Services.AddRdevProblemDetails();
+        builder.Services.AddExpectedExceptions();
         builder.Services.AddApiDocs();
 
         builder.Services.AddRequestLimits();
@@ -41,6 +42,7 @@ public static class Extensions
         builder.Services.AddRequestValidation();
         builder.Services.AddOpenApiSecurity();
 
+        builder.AddRuntime();
         builder.AddCommands();
         builder.AddClaudeConfig();
     }

@@ -65,11 +65,11 @@ public static class OpenApiSecurity
         }
 
         operation.Responses ??= new OpenApiResponses();
-        operation.Responses.TryAdd("401", Problem(401, "UNAUTHORIZED", "Unauthorized", ApiKeyAuthenticationHandler.UnauthorizedDetail,
+        operation.Responses.TryAdd("401", Problem(401, ProblemCodes.Unauthorized, "Unauthorized", ApiKeyAuthenticationHandler.UnauthorizedDetail,
             "No key, or a malformed, unknown, wrong, revoked or expired one: always this same answer, with `WWW-Authenticate: Bearer`."));
-        operation.Responses.TryAdd("403", Problem(403, "FORBIDDEN", "Forbidden", $"This API key lacks the '{scopes.FirstOrDefault() ?? Scopes.Admin}' scope.",
+        operation.Responses.TryAdd("403", Problem(403, ProblemCodes.Forbidden, "Forbidden", $"This API key lacks the '{scopes.FirstOrDefault() ?? Scopes.Admin}' scope.",
             "The key lacks the scope, or the client address is outside the key's `allowed_ips`."));
-        operation.Responses.TryAdd("429", Problem(429, "RATE_LIMITED", "Too Many Requests", "This API key has used its request allowance; retry after 1 s.",
+        operation.Responses.TryAdd("429", Problem(429, ProblemCodes.RateLimited, "Too Many Requests", "This API key has used its request allowance; retry after 1 s.",
             "The key's token bucket (or, without a valid key, the client address's) is empty. See `Retry-After` and the `RateLimit-*` headers."));
         return Task.CompletedTask;
     }

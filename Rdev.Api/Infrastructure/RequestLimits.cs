@@ -15,8 +15,8 @@ public static class RequestLimits
     {
         services.Configure<KestrelServerOptions>(options => options.Limits.MaxRequestBodySize = MaxRequestBodyBytes);
 
-        // Minimal APIs answer a body or parameter they cannot bind (malformed JSON, a string for a number, a body
-        // over the limit) with a bare status code, which the status-code-pages problem then explains.
+        // A body over the limit or of the wrong Content-Type is a bare status code (see ExpectedExceptionHandler),
+        // which the status-code-pages problem then explains; other 400s are validation problems.
         return services.PostConfigure<ProblemDetailsOptions>(options =>
         {
             var customize = options.CustomizeProblemDetails;
@@ -27,6 +27,13 @@ public static class RequestLimits
                 if (problem.Detail is not null || problem is HttpValidationProblemDetails)
                 {
                     return;
+                }
+
+                if (problem.Status == StatusCodes.Status400BadRequest)
+                {
+                    // Any 400 that did not come from Problems.Validation still has the one shape of a 400.
+                    problem.Title = ProblemCodes.ValidationTitle;
+                    problem.Extensions.TryAdd("errors", new Dictionary<string, string[]> { ["body"] = ["The request could not be read."] });
                 }
 
                 problem.Detail = problem.Status switch

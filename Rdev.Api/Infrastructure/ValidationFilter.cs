@@ -1,7 +1,6 @@
 using System.Text;
 using System.Text.Json;
 using FluentValidation;
-using Microsoft.AspNetCore.Http.HttpResults;
 
 namespace Rdev.Api.Infrastructure;
 
@@ -17,10 +16,7 @@ public sealed class ValidationFilter<T>(IValidator<T> validator) : IEndpointFilt
         var argument = context.Arguments.OfType<T>().FirstOrDefault();
         if (argument is null)
         {
-            return TypedResults.ValidationProblem(
-                new Dictionary<string, string[]> { ["body"] = ["A JSON request body is required."] },
-                title: "The request is not valid.",
-                extensions: Code);
+            return Problems.Validation("body", "A JSON request body is required.");
         }
 
         var result = await validator.ValidateAsync(argument, context.HttpContext.RequestAborted);
@@ -32,10 +28,8 @@ public sealed class ValidationFilter<T>(IValidator<T> validator) : IEndpointFilt
         var errors = result.Errors
             .GroupBy(error => ValidationExtensions.FieldPath(error.PropertyName))
             .ToDictionary(group => group.Key, group => group.Select(error => error.ErrorMessage).Distinct().ToArray());
-        return TypedResults.ValidationProblem(errors, title: "The request is not valid.", extensions: Code);
+        return Problems.Validation(errors);
     }
-
-    private static readonly Dictionary<string, object?> Code = new() { ["code"] = "VALIDATION_FAILED" };
 }
 
 public static class ValidationExtensions
@@ -77,14 +71,4 @@ public static class ValidationExtensions
 
         return path.ToString();
     }
-}
-
-public static class ValidationProblems
-{
-    /// <summary>A 400 <c>VALIDATION_FAILED</c> for one field, for checks made in a handler (query parameters, cursors).</summary>
-    public static ValidationProblem For(string field, string message) =>
-        TypedResults.ValidationProblem(
-            new Dictionary<string, string[]> { [field] = [message] },
-            title: "The request is not valid.",
-            extensions: new Dictionary<string, object?> { ["code"] = "VALIDATION_FAILED" });
 }

@@ -59,9 +59,8 @@ public static class KeysApi
             : ["an authenticated creator"];
         if (excesses.Count > 0)
         {
-            return Problems.Result(StatusCodes.Status403Forbidden, "Forbidden",
-                $"A key can only create keys within its own scopes, projects, allowed IPs and expiry; this one would exceed: {string.Join("; ", excesses)}.",
-                "FORBIDDEN");
+            return Problems.Forbidden(
+                $"A key can only create keys within its own scopes, projects, allowed IPs and expiry; this one would exceed: {string.Join("; ", excesses)}.");
         }
 
         for (var attempt = 1; ; attempt++)
@@ -94,12 +93,12 @@ public static class KeysApi
     {
         if (limit is < 1 or > MaxPageSize)
         {
-            return ValidationProblems.For("limit", $"limit must be between 1 and {MaxPageSize}.");
+            return Problems.Validation("limit", $"limit must be between 1 and {MaxPageSize}.");
         }
 
         if (!KeyCursor.TryDecode(cursor, out var after))
         {
-            return ValidationProblems.For("cursor", "cursor is not a value this API returned as next_cursor.");
+            return Problems.Validation("cursor", "cursor is not a value this API returned as next_cursor.");
         }
 
         var pageSize = limit ?? DefaultPageSize;
@@ -135,8 +134,7 @@ public static class KeysApi
         return TypedResults.NoContent();
     }
 
-    private static ProblemHttpResult NotFound() =>
-        TypedResults.Problem(statusCode: StatusCodes.Status404NotFound, title: "Not Found", detail: "There is no key with this id.");
+    private static ProblemHttpResult NotFound() => Problems.KeyNotFound();
 
     /// <summary>Postgres keeps microseconds; trimming first makes the create answer match every later read.</summary>
     private static DateTimeOffset Microseconds(DateTimeOffset value) => value.AddTicks(-(value.UtcTicks % 10));

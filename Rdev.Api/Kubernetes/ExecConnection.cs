@@ -15,7 +15,7 @@ namespace Rdev.Api.Kubernetes;
 /// KubernetesClient's StreamDemuxer is not used: it buffers each channel without bound (up to 40 MB, then throws),
 /// reads with blocking waits, and never answers the server's close frame.
 /// </remarks>
-internal sealed class ExecConnection : IAsyncDisposable
+internal sealed partial class ExecConnection : IAsyncDisposable
 {
     private const byte StdoutChannel = 1, StderrChannel = 2, StatusChannel = 3;
     private const int ReceiveBufferBytes = 32 * 1024;
@@ -133,12 +133,12 @@ internal sealed class ExecConnection : IAsyncDisposable
         }
         catch (Exception e) when (e is WebSocketException or IOException or ObjectDisposedException or OperationCanceledException)
         {
-            logger.LogDebug(e, "Exec connection for {Exec} dropped", label);
+            LogDropped(logger, e, label);
         }
         catch (Exception e)
         {
             // Whatever it was, the output ends here and the exit is unknown; the loop must not fault unobserved.
-            logger.LogWarning(e, "Reading the exec connection for {Exec} failed", label);
+            LogReadFailed(logger, e, label);
         }
         finally
         {
@@ -233,7 +233,7 @@ internal sealed class ExecConnection : IAsyncDisposable
         }
         if (exitCode is null && Volatile.Read(ref disposed) == 0 && started.Task.Result != 0)
         {
-            logger.LogWarning("Exec for {Exec} ended without an exit status (reason {Reason}); the command's outcome is unknown", label, reason ?? "connection lost");
+            LogEndedWithoutStatus(logger, label, reason ?? "connection lost");
         }
         exited.TrySetResult(exitCode ?? KubernetesCommandRunner.LostExitCode);
     }
@@ -250,4 +250,13 @@ internal sealed class ExecConnection : IAsyncDisposable
             // The server may already have gone; its status has arrived.
         }
     }
+
+    [LoggerMessage(LogLevel.Debug, "Exec connection for {Exec} dropped")]
+    private static partial void LogDropped(ILogger logger, Exception exception, string exec);
+
+    [LoggerMessage(LogLevel.Warning, "Reading the exec connection for {Exec} failed")]
+    private static partial void LogReadFailed(ILogger logger, Exception exception, string exec);
+
+    [LoggerMessage(LogLevel.Warning, "Exec for {Exec} ended without an exit status (reason {Reason}); the command's outcome is unknown")]
+    private static partial void LogEndedWithoutStatus(ILogger logger, string exec, string reason);
 }

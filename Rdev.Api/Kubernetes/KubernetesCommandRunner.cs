@@ -18,12 +18,12 @@ namespace Rdev.Api.Kubernetes;
 /// exit code is <see cref="LostExitCode"/> and a warning is logged: the command may still be running in the pod.
 /// </para>
 /// <para>
-/// Failures to start are <see cref="RuntimeUnavailableException"/>s with a safe message;
-/// <see cref="IsProjectUnavailable"/> tells a pod problem (missing, not running, workspace or wrapper missing:
-/// 409 PROJECT_UNAVAILABLE) from a Kubernetes one (API unreachable, refused, circuit open: 503 KUBERNETES_UNAVAILABLE).
+/// Failures to start are <see cref="RuntimeUnavailableException"/>s with a safe message; their
+/// <see cref="RuntimeUnavailableException.Blame"/> tells a pod problem (missing, not running, workspace or wrapper
+/// missing) from a Kubernetes one (API unreachable, refused, circuit open).
 /// </para>
 /// </remarks>
-public sealed class KubernetesCommandRunner(
+public sealed partial class KubernetesCommandRunner(
     IKubernetes client,
     KubernetesCircuit circuit,
     KubernetesNamespace defaultNamespace,
@@ -35,12 +35,7 @@ public sealed class KubernetesCommandRunner(
 
     public const string ActivitySourceName = "Rdev.Api.Kubernetes";
 
-    private const string ProjectUnavailableKey = "Rdev.ProjectUnavailable";
     private static readonly ActivitySource Activities = new(ActivitySourceName);
-
-    /// <summary>Whether <paramref name="exception"/> blames the project's pod rather than Kubernetes.</summary>
-    public static bool IsProjectUnavailable(RuntimeUnavailableException exception) =>
-        exception.Data[ProjectUnavailableKey] is true;
 
     public async Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, CancellationToken cancellationToken)
     {
@@ -62,12 +57,11 @@ public sealed class KubernetesCommandRunner(
         }
         if (processGroup == 0)
         {
-            logger.LogWarning("Command for project {Project} did not start in pod {Pod}: {Reason}",
-                target.Project, target.Pod, connection.StartFailure ?? $"no process group marker within {options.Value.StartTimeout}");
+            LogNotStarted(logger, target.Project, target.Pod, connection.StartFailure ?? $"no process group marker within {options.Value.StartTimeout}");
             await connection.DisposeAsync();
             throw Unavailable("The command could not be started in the project's workspace.", projectProblem: true);
         }
-        logger.LogDebug("Started process group {ProcessGroup} in pod {Pod} for project {Project}", processGroup, target.Pod, target.Project);
+        LogStarted(logger, processGroup, target.Pod, target.Project);
         return new KubernetesProcess(connection, target, processGroup, this);
     }
 
@@ -104,7 +98,7 @@ public sealed class KubernetesCommandRunner(
             throw Unavailable("The signal may not have reached the command.", projectProblem: false);
         }
         // kill's status is 1 when no process is left in the group.
-        logger.LogDebug("Signal {Signal} to process group {ProcessGroup} in pod {Pod}: kill exited with {ExitCode}", signal, processGroup, target.Pod, exitCode);
+        LogSignalled(logger, signal, processGroup, target.Pod, exitCode);
     }
 
     /// <summary>
@@ -112,7 +106,7 @@ public sealed class KubernetesCommandRunner(
     /// circuit and failure classification as commands, with stdin when asked. For short operations such as the
     /// workspace file scripts of the Claude Code configuration.
     /// </summary>
-    /// <exception cref="RuntimeUnavailableException">The exec could not be opened (see <see cref="IsProjectUnavailable"/>).</exception>
+    /// <exception cref="RuntimeUnavailableException">The exec could not be opened (see <see cref="RuntimeUnavailableException.Blame"/>).</exception>
     internal Task<ExecConnection> ExecAsync(
         RunTarget target, IReadOnlyList<string> command, bool stdin, string operation, CancellationToken cancellationToken) =>
         ConnectAsync(target, command, expectMarker: false, cancellationToken, stdin, operation);
@@ -161,17 +155,24 @@ public sealed class KubernetesCommandRunner(
         {
             activity?.SetStatus(ActivityStatusCode.Error, failure.StatusCode?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? e.GetType().Name);
             // A pod problem is an answer worth a line; an outage deserves the whole exception for operators.
-            logger.Log(failure.ProjectProblem ? LogLevel.Information : LogLevel.Warning, failure.ProjectProblem ? null : e,
-                "Exec in pod {Pod} for project {Project} failed: {Failure} (status {StatusCode})",
+            LogExecFailed(logger, failure.ProjectProblem ? LogLevel.Information : LogLevel.Warning, failure.ProjectProblem ? null : e,
                 target.Pod, target.Project, failure.Message, failure.StatusCode);
             throw Unavailable(failure.Message, failure.ProjectProblem, e);
         }
     }
 
-    private static RuntimeUnavailableException Unavailable(string message, bool projectProblem, Exception? inner = null)
-    {
-        var exception = new RuntimeUnavailableException(message, inner);
-        exception.Data[ProjectUnavailableKey] = projectProblem;
-        return exception;
-    }
+    private static RuntimeUnavailableException Unavailable(string message, bool projectProblem, Exception? inner = null) =>
+        new(message, projectProblem ? RuntimeBlame.Project : RuntimeBlame.Runtime, inner);
+
+    [LoggerMessage(LogLevel.Warning, "Command for project {Project} did not start in pod {Pod}: {Reason}")]
+    private static partial void LogNotStarted(ILogger logger, string project, string? pod, string reason);
+
+    [LoggerMessage(LogLevel.Debug, "Started process group {ProcessGroup} in pod {Pod} for project {Project}")]
+    private static partial void LogStarted(ILogger logger, long processGroup, string? pod, string project);
+
+    [LoggerMessage(LogLevel.Debug, "Signal {Signal} to process group {ProcessGroup} in pod {Pod}: kill exited with {ExitCode}")]
+    private static partial void LogSignalled(ILogger logger, ProcessSignal signal, long processGroup, string? pod, int exitCode);
+
+    [LoggerMessage("Exec in pod {Pod} for project {Project} failed: {Failure} (status {StatusCode})")]
+    private static partial void LogExecFailed(ILogger logger, LogLevel level, Exception? exception, string? pod, string project, string failure, int? statusCode);
 }

@@ -10,8 +10,8 @@ public static class KubernetesRuntimeExtensions
 {
     /// <summary>
     /// Registers the Kubernetes runtime: the shared client (<see cref="KubernetesRegistration.AddKubernetesClient"/>,
-    /// whose TryAdd lets tests point it at a fake API server), the exec circuit and <see cref="KubernetesCommandRunner"/>,
-    /// also as <see cref="ICommandRunner"/>. The client is created on first use.
+    /// whose TryAdd lets tests point it at a fake API server), the exec circuit, and the adapters behind the runtime ports (<see cref="KubernetesCommandRunner"/>,
+    /// <see cref="KubernetesWorkspaceFiles"/>, <see cref="KubernetesRuntimeStatus"/>). The client is created on first use.
     /// </summary>
     public static IServiceCollection AddKubernetesRuntime(this IServiceCollection services)
     {
@@ -27,6 +27,8 @@ public static class KubernetesRuntimeExtensions
         services.AddKubernetesCircuit(CommandMetrics.MeterName);
         services.TryAddSingleton<KubernetesCommandRunner>();
         services.TryAddSingleton<ICommandRunner>(sp => sp.GetRequiredService<KubernetesCommandRunner>());
+        services.TryAddSingleton<IWorkspaceFiles, KubernetesWorkspaceFiles>();
+        services.TryAddSingleton<IRuntimeStatus, KubernetesRuntimeStatus>();
         return services;
     }
 }

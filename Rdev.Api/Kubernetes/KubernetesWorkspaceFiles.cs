@@ -12,7 +12,7 @@ namespace Rdev.Api.Kubernetes;
 /// through <see cref="KubernetesCommandRunner.ExecAsync"/> (KubernetesClient over WebSocket, the runner's circuit and
 /// failure classification), with the item's content on stdin for a write.
 /// </summary>
-public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILogger<KubernetesWorkspaceFiles> logger) : IWorkspaceFiles
+public sealed partial class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILogger<KubernetesWorkspaceFiles> logger) : IWorkspaceFiles
 {
     /// <summary>Limit for one file operation, connection included; past it the pod counts as unreachable.</summary>
     public static readonly TimeSpan OperationTimeout = TimeSpan.FromSeconds(30);
@@ -78,7 +78,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
         {
             exitCode = await ExecAsync(target, "kubernetes config write", command, content, output.Append, cancellationToken);
         }
-        catch (WorkspaceUnavailableException e) when (!e.ProjectProblem && MayHaveStarted(e))
+        catch (RuntimeUnavailableException e) when (e.Blame == RuntimeBlame.Runtime && MayHaveStarted(e))
         {
             await CleanupAsync(target, item);
             throw;
@@ -123,11 +123,10 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
                 await Task.Delay(pass * CleanupRetryDelay, timeout.Token);
                 await ExecAsync(target, "kubernetes config cleanup", command, stdin: null, new ScriptOutput(0).Append, timeout.Token);
             }
-            catch (Exception e) when (e is WorkspaceUnavailableException or OperationCanceledException)
+            catch (Exception e) when (e is RuntimeUnavailableException or OperationCanceledException)
             {
-                logger.LogInformation("Could not remove temporary files of {Item} in project {Project} after a failed write: {Message}",
-                    item.Path, target.Project, e.Message);
-                if (e is not WorkspaceUnavailableException unavailable || !MayHaveStarted(unavailable))
+                LogCleanupFailed(logger, e, item.Path, target.Project);
+                if (e is not RuntimeUnavailableException unavailable || !MayHaveStarted(unavailable))
                 {
                     // Kubernetes refuses execs right now: the next write of the item cleans up.
                     return;
@@ -140,7 +139,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
     /// Whether a failed write may have started its script: a connection lost or timed out, even while opening, may
     /// have; a refusal before the upgrade (an HTTP status) or an open circuit started nothing.
     /// </summary>
-    private static bool MayHaveStarted(WorkspaceUnavailableException exception) => exception.InnerException switch
+    private static bool MayHaveStarted(RuntimeUnavailableException exception) => exception.InnerException switch
     {
         null => true,
         BrokenCircuitException => false,
@@ -156,15 +155,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
         timeout.CancelAfter(OperationTimeout);
         try
         {
-            ExecConnection connection;
-            try
-            {
-                connection = await runner.ExecAsync(target, command, stdin is not null, operation, timeout.Token);
-            }
-            catch (RuntimeUnavailableException e)
-            {
-                throw new WorkspaceUnavailableException(e.Message, KubernetesCommandRunner.IsProjectUnavailable(e), e.InnerException ?? e);
-            }
+            var connection = await runner.ExecAsync(target, command, stdin is not null, operation, timeout.Token);
 
             await using (connection)
             {
@@ -186,13 +177,12 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
                 await sending;
                 if (exitCode == KubernetesCommandRunner.LostExitCode)
                 {
-                    throw new WorkspaceUnavailableException("The connection to the project's pod was lost; nothing was changed unless the pod finished the change.", projectProblem: false);
+                    throw new RuntimeUnavailableException("The connection to the project's pod was lost; nothing was changed unless the pod finished the change.", RuntimeBlame.Runtime);
                 }
 
                 if (exitCode is not (0 or WorkspaceScripts.NotFound) && stderr.WrittenCount > 0)
                 {
-                    logger.LogWarning("{Operation} in pod {Pod} for project {Project} exited with {ExitCode}: {Stderr}",
-                        operation, target.Pod, target.Project, exitCode, Encoding.UTF8.GetString(stderr.WrittenSpan));
+                    LogScriptStderr(logger, operation, target.Pod, target.Project, exitCode, Encoding.UTF8.GetString(stderr.WrittenSpan));
                 }
 
                 return exitCode;
@@ -200,7 +190,7 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            throw new WorkspaceUnavailableException("The project's pod did not answer in time.", projectProblem: false);
+            throw new RuntimeUnavailableException("The project's pod did not answer in time.", RuntimeBlame.Runtime);
         }
     }
 
@@ -217,25 +207,36 @@ public sealed class KubernetesWorkspaceFiles(KubernetesCommandRunner runner, ILo
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            logger.LogDebug(e, "Sending stdin to an exec failed");
+            LogStdinFailed(logger, e);
         }
     }
 
     private Exception Failure(int exitCode, RunTarget target, string operation) => exitCode switch
     {
-        WorkspaceScripts.WorkspaceMissing => new WorkspaceUnavailableException("The project's workspace cannot be entered in its pod.", projectProblem: true),
+        WorkspaceScripts.WorkspaceMissing => new RuntimeUnavailableException("The project's workspace cannot be entered in its pod.", RuntimeBlame.Project),
         WorkspaceScripts.Unsafe => new UnsafeWorkspacePathException("A folder or file on the item's path is a symbolic link (or a folder stands where the file belongs); rdev does not follow links."),
-        WorkspaceScripts.Refused => new WorkspaceUnavailableException("The pod's file system refused the change (permissions or space).", projectProblem: true),
-        WorkspaceScripts.ShortInput => new WorkspaceUnavailableException("The content did not arrive completely; nothing was changed.", projectProblem: false),
-        WorkspaceScripts.MissingTool => new WorkspaceUnavailableException(
-            "The project's container has no 'stat' (GNU coreutils or busybox), which rdev needs to manage its configuration.", projectProblem: true),
+        WorkspaceScripts.Refused => new RuntimeUnavailableException("The pod's file system refused the change (permissions or space).", RuntimeBlame.Project),
+        WorkspaceScripts.ShortInput => new RuntimeUnavailableException("The content did not arrive completely; nothing was changed.", RuntimeBlame.Runtime),
+        WorkspaceScripts.MissingTool => new RuntimeUnavailableException(
+            "The project's container has no 'stat' (GNU coreutils or busybox), which rdev needs to manage its configuration.", RuntimeBlame.Project),
         _ => Unexpected(target, operation, exitCode),
     };
 
-    private WorkspaceUnavailableException Unexpected(RunTarget target, string operation, int? exitCode = null)
+    private RuntimeUnavailableException Unexpected(RunTarget target, string operation, int? exitCode = null)
     {
-        logger.LogWarning("The {Operation} script in pod {Pod} for project {Project} failed (exit code {ExitCode}); does the image have sh, head, stat, tr and wc?",
-            operation, target.Pod, target.Project, exitCode);
-        return new WorkspaceUnavailableException("The workspace script failed in the project's pod; see the API log.", projectProblem: true);
+        LogScriptFailed(logger, operation, target.Pod, target.Project, exitCode);
+        return new RuntimeUnavailableException("The workspace script failed in the project's pod; see the API log.", RuntimeBlame.Project);
     }
+
+    [LoggerMessage(LogLevel.Information, "Could not remove temporary files of {Item} in project {Project} after a failed write")]
+    private static partial void LogCleanupFailed(ILogger logger, Exception exception, string item, string project);
+
+    [LoggerMessage(LogLevel.Warning, "{Operation} in pod {Pod} for project {Project} exited with {ExitCode}: {Stderr}")]
+    private static partial void LogScriptStderr(ILogger logger, string operation, string? pod, string project, int exitCode, string stderr);
+
+    [LoggerMessage(LogLevel.Debug, "Sending stdin to an exec failed")]
+    private static partial void LogStdinFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(LogLevel.Warning, "The {Operation} script in pod {Pod} for project {Project} failed (exit code {ExitCode}); does the image have sh, head, stat, tr and wc?")]
+    private static partial void LogScriptFailed(ILogger logger, string operation, string? pod, string project, int? exitCode);
 }

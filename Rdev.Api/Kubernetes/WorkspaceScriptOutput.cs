@@ -2,6 +2,7 @@ using System.Buffers;
 using System.Globalization;
 using System.Text;
 using Rdev.Api.ClaudeConfig;
+using Rdev.Api.Execution;
 
 namespace Rdev.Api.Kubernetes;
 
@@ -26,7 +27,7 @@ internal sealed class ScriptOutput(int limit)
 /// Reads the list script's NUL-terminated fields (name, "size mtime", head) as they stream in, holding one field
 /// at a time, each bounded.
 /// </summary>
-internal sealed class ScriptListing(string project, ILogger logger)
+internal sealed partial class ScriptListing(string project, ILogger logger)
 {
     private static readonly int[] FieldLimits = [1024, 64, WorkspaceEntry.HeadBytes];
     private readonly List<WorkspaceEntry> entries = [];
@@ -85,7 +86,7 @@ internal sealed class ScriptListing(string project, ILogger logger)
             if (!full)
             {
                 full = true;
-                logger.LogWarning("Project {Project} has more than {Max} configuration items of one type; listing the first ones", project, KubernetesWorkspaceFiles.MaxListedItems);
+                LogTooManyItems(logger, project, KubernetesWorkspaceFiles.MaxListedItems);
             }
 
             return;
@@ -93,4 +94,7 @@ internal sealed class ScriptListing(string project, ILogger logger)
 
         entries.Add(new WorkspaceEntry(fields[0]!, size, DateTimeOffset.FromUnixTimeSeconds(seconds), fields[2]!));
     }
+
+    [LoggerMessage(LogLevel.Warning, "Project {Project} has more than {Max} configuration items of one type; listing the first ones")]
+    private static partial void LogTooManyItems(ILogger logger, string project, int max);
 }

@@ -12,7 +12,7 @@ namespace Rdev.Api.Local;
 /// the user <see cref="LocalUserPolicy"/> picks, through <c>setpriv</c> (util-linux), which then executes setsid.
 /// This is not a sandbox: a command can do whatever that OS user can.
 /// </summary>
-public sealed class LocalCommandRunner(LocalUserPolicy users, ILogger<LocalCommandRunner> logger) : ICommandRunner
+public sealed partial class LocalCommandRunner(LocalUserPolicy users, ILogger<LocalCommandRunner> logger) : ICommandRunner
 {
     // rdev's own configuration and telemetry credentials must not leak into user commands.
     private static readonly string[] HiddenVariablePrefixes = ["ConnectionStrings", "Rdev", "OTEL_", "ASPNETCORE_", "DOTNET_"];
@@ -24,7 +24,7 @@ public sealed class LocalCommandRunner(LocalUserPolicy users, ILogger<LocalComma
     {
         if (!Directory.Exists(target.Workspace))
         {
-            throw new RuntimeUnavailableException($"The folder of project '{target.Project}' does not exist.");
+            throw new RuntimeUnavailableException($"The folder of project '{target.Project}' does not exist.", RuntimeBlame.Project);
         }
 
         var user = users.For(target.Workspace);
@@ -68,16 +68,16 @@ public sealed class LocalCommandRunner(LocalUserPolicy users, ILogger<LocalComma
         Process process;
         try
         {
-            process = Process.Start(info) ?? throw new RuntimeUnavailableException("The process did not start.");
+            process = Process.Start(info) ?? throw new RuntimeUnavailableException("The process did not start.", RuntimeBlame.Project);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new RuntimeUnavailableException("The process could not be started.", ex);
+            throw new RuntimeUnavailableException("The process could not be started.", RuntimeBlame.Project, ex);
         }
 
         // Commands get an immediate end of input rather than waiting for input nobody will send.
         process.StandardInput.Close();
-        logger.LogDebug("Started local process group {ProcessGroup} for project {Project}", process.Id, target.Project);
+        LogStarted(logger, process.Id, target.Project);
         return Task.FromResult<IRunningProcess>(new LocalProcess(process));
     }
 
@@ -148,7 +148,8 @@ public sealed class LocalCommandRunner(LocalUserPolicy users, ILogger<LocalComma
 
         public async ValueTask DisposeAsync()
         {
-            await pumps.WaitAsync(TimeSpan.FromSeconds(5)).ContinueWith(_ => { }, TaskScheduler.Default);
+            // Pumps that fail or outlast the wait have nothing left to deliver: the process is going away.
+            await pumps.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             process.Dispose();
         }
 
@@ -170,4 +171,7 @@ public sealed class LocalCommandRunner(LocalUserPolicy users, ILogger<LocalComma
         [DllImport("libc", EntryPoint = "kill")]
         private static extern int Kill(int pid, int signal);
     }
+
+    [LoggerMessage(LogLevel.Debug, "Started local process group {ProcessGroup} for project {Project}")]
+    private static partial void LogStarted(ILogger logger, int processGroup, string project);
 }

@@ -4,7 +4,7 @@ namespace Rdev.Api.Local;
 
 public static class LocalRuntime
 {
-    /// <summary>The local runtime: commands as child processes in the project folders.</summary>
+    /// <summary>The local runtime: commands as child processes in the project folders, items as files in them.</summary>
     public static IHostApplicationBuilder AddLocalRuntime(this IHostApplicationBuilder builder)
     {
         // A command runs as the same OS user as the API when the API is not root. That user may read
@@ -24,6 +24,8 @@ public static class LocalRuntime
             .ValidateOnStart();
         builder.Services.AddSingleton<LocalUserPolicy>();
         builder.Services.AddSingleton<ICommandRunner, LocalCommandRunner>();
+        builder.Services.AddSingleton<IWorkspaceFiles, LocalWorkspaceFiles>();
+        builder.Services.AddSingleton<IRuntimeStatus, LocalRuntimeStatus>();
         return builder;
     }
 }

@@ -24,7 +24,7 @@ public sealed partial class LocalUserPolicy(IOptions<LocalRuntimeOptions> option
         if (!string.IsNullOrEmpty(options.Value.RunAsUser))
         {
             var runAs = configured.Value
-                ?? throw new Execution.RuntimeUnavailableException("Rdev:Local:RunAsUser names no user of this system.");
+                ?? throw new Execution.RuntimeUnavailableException("Rdev:Local:RunAsUser names no user of this system.", Execution.RuntimeBlame.Runtime);
             return runAs.Uid == 0 ? null : runAs;
         }
 

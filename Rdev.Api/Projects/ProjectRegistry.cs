@@ -13,7 +13,7 @@ namespace Rdev.Api.Projects;
 /// coalesced, and a failed one keeps the last known state while it retries, so the API keeps answering through a
 /// discovery restart or a database hiccup.
 /// </summary>
-public sealed class ProjectRegistry(NpgsqlDataSource dataSource, PostgresNotifications notifications, ILogger<ProjectRegistry> logger)
+public sealed partial class ProjectRegistry(NpgsqlDataSource dataSource, PostgresNotifications notifications, ILogger<ProjectRegistry> logger)
     : BackgroundService, IHealthCheck
 {
     public const string Channel = NotifyChannels.Projects;
@@ -47,7 +47,7 @@ public sealed class ProjectRegistry(NpgsqlDataSource dataSource, PostgresNotific
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            logger.LogWarning("Cannot load projects at start-up ({Message}); retrying in the background", ex.Message);
+            LogStartupLoadFailed(logger, ex);
             RequestReload(null);
         }
 
@@ -87,8 +87,9 @@ public sealed class ProjectRegistry(NpgsqlDataSource dataSource, PostgresNotific
                 RequestReload(null);
                 failures++;
                 var delay = TimeSpan.FromMilliseconds(Math.Min(MaxRetryDelay.TotalMilliseconds, 100 * Math.Pow(2, failures)) + Random.Shared.Next(100));
-                logger.LogWarning("Cannot reload projects ({Message}); serving the last known state, retrying in {Delay}", ex.Message, delay);
-                await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                LogReloadFailed(logger, ex, delay);
+                // Stopping ends the wait early; the loop's condition then ends the loop.
+                await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             }
         }
     }
@@ -190,4 +191,10 @@ public sealed class ProjectRegistry(NpgsqlDataSource dataSource, PostgresNotific
     {
         public static readonly Snapshot Empty = new([], FrozenDictionary<string, Project>.Empty, null);
     }
+
+    [LoggerMessage(LogLevel.Warning, "Cannot load projects at start-up; retrying in the background")]
+    private static partial void LogStartupLoadFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(LogLevel.Warning, "Cannot reload projects; serving the last known state, retrying in {Delay}")]
+    private static partial void LogReloadFailed(ILogger logger, Exception exception, TimeSpan delay);
 }

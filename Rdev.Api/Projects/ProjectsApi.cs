@@ -49,19 +49,13 @@ public static class ProjectsApi
         var pageSize = limit ?? DefaultLimit;
         if (pageSize is < 1 or > MaxLimit)
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["limit"] = [$"limit must be between 1 and {MaxLimit}."],
-            });
+            return Problems.Validation("limit", $"limit must be between 1 and {MaxLimit}.");
         }
 
         string? after = null;
         if (cursor is not null && !TryDecodeCursor(cursor, out after))
         {
-            return TypedResults.ValidationProblem(new Dictionary<string, string[]>
-            {
-                ["cursor"] = ["cursor is not a next_cursor returned by this endpoint."],
-            });
+            return Problems.Validation("cursor", "cursor is not a next_cursor returned by this endpoint.");
         }
 
         var visible = registry.All

@@ -215,7 +215,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         for (var i = 0; i < FailureThreshold + 1; i++)
         {
             var thrown = await Assert.ThrowsAsync<RuntimeUnavailableException>(() => runner.StartAsync(ghost, ["true"], CancellationToken.None).WaitAsync(Timeout));
-            Assert.True(KubernetesCommandRunner.IsProjectUnavailable(thrown));
+            Assert.Equal(RuntimeBlame.Project, thrown.Blame);
             Assert.Equal("The project's pod was not found.", thrown.Message);
         }
 
@@ -229,7 +229,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         var thrown = await Assert.ThrowsAsync<RuntimeUnavailableException>(() =>
             runner.StartAsync(target with { Workspace = Path.Combine(workspace, "missing") }, ["true"], CancellationToken.None).WaitAsync(Timeout));
 
-        Assert.True(KubernetesCommandRunner.IsProjectUnavailable(thrown));
+        Assert.Equal(RuntimeBlame.Project, thrown.Blame);
         Assert.Equal("The command could not be started in the project's workspace.", thrown.Message);
     }
 
@@ -241,7 +241,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         var thrown = await Assert.ThrowsAsync<RuntimeUnavailableException>(() =>
             unreachable.GetRequiredService<KubernetesCommandRunner>().StartAsync(target, ["true"], CancellationToken.None).WaitAsync(Timeout));
 
-        Assert.False(KubernetesCommandRunner.IsProjectUnavailable(thrown));
+        Assert.Equal(RuntimeBlame.Runtime, thrown.Blame);
         Assert.Equal("The Kubernetes API is unavailable.", thrown.Message);
     }
 
@@ -255,7 +255,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         for (var i = 0; i < FailureThreshold; i++)
         {
             var outage = await Assert.ThrowsAsync<RuntimeUnavailableException>(() => runner.StartAsync(target, ["true"], CancellationToken.None).WaitAsync(Timeout));
-            Assert.False(KubernetesCommandRunner.IsProjectUnavailable(outage));
+            Assert.Equal(RuntimeBlame.Runtime, outage.Blame);
         }
         var requestsWhenOpened = server.Requests.Count;
         var (openState, openGauge) = (circuit.State, gauge.Read());
@@ -268,7 +268,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
 
         Assert.Equal((KubernetesCircuitState.Open, 2), (openState, openGauge));
         Assert.Equal("The Kubernetes API is unavailable (circuit open).", fast.Message);
-        Assert.False(KubernetesCommandRunner.IsProjectUnavailable(fast));
+        Assert.Equal(RuntimeBlame.Runtime, fast.Blame);
         Assert.Equal(0, requestsWhileOpen);
         Assert.Equal((KubernetesCircuitState.HalfOpen, 1), (trialState, trialGauge));
         Assert.Equal((0, "back\n", ""), trial);

@@ -1,6 +1,6 @@
-using Rdev.Api.Execution;
+using Rdev.Api.ClaudeConfig;
 
-namespace Rdev.Api.ClaudeConfig;
+namespace Rdev.Api.Execution;
 
 /// <summary>
 /// The files of Claude Code configuration items in a project's workspace, on whichever runtime holds it: the local
@@ -11,7 +11,7 @@ namespace Rdev.Api.ClaudeConfig;
 /// Every adapter keeps the same promises: a write goes to a temporary file in the item's folder and is renamed into
 /// place, so a reader sees the old bytes or the new ones, never a mix; missing parent folders are created; nothing is
 /// read or written through a symbolic link on the item's path (<see cref="UnsafeWorkspacePathException"/>).
-/// Failures to reach the workspace are <see cref="WorkspaceUnavailableException"/>s.
+/// Failures to reach the workspace are <see cref="RuntimeUnavailableException"/>s.
 /// </remarks>
 public interface IWorkspaceFiles
 {
@@ -40,16 +40,6 @@ public sealed record WorkspaceEntry(string Name, long Size, DateTimeOffset Modif
 
 /// <param name="Truncated">The file is longer than the bytes read: it cannot be served or compared.</param>
 public sealed record WorkspaceFile(byte[] Content, DateTimeOffset ModifiedAt, bool Truncated);
-
-/// <summary>The workspace cannot be reached or used right now.</summary>
-/// <param name="ProjectProblem">
-/// The project is to blame (pod missing or not running, workspace missing or not writable): 409 PROJECT_UNAVAILABLE.
-/// Otherwise Kubernetes is (API unreachable, circuit open, connection lost): 503 KUBERNETES_UNAVAILABLE.
-/// </param>
-public sealed class WorkspaceUnavailableException(string message, bool projectProblem, Exception? inner = null) : Exception(message, inner)
-{
-    public bool ProjectProblem { get; } = projectProblem;
-}
 
 /// <summary>A folder or file on the item's path is a symbolic link (or the file's place is taken by a folder).</summary>
 public sealed class UnsafeWorkspacePathException(string message) : Exception(message);

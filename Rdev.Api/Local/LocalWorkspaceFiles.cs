@@ -1,14 +1,15 @@
 using System.Text;
+using Rdev.Api.ClaudeConfig;
 using Rdev.Api.Execution;
 
-namespace Rdev.Api.ClaudeConfig;
+namespace Rdev.Api.Local;
 
 /// <summary>
 /// Configuration items on the local runtime: files under the project's folder, with the same promises as the pod
 /// scripts (<see cref="IWorkspaceFiles"/>): write a hidden temporary file beside the item, flush it, rename it over
 /// the item; never follow a symbolic link on the item's path.
 /// </summary>
-public sealed class LocalWorkspaceFiles(ILogger<LocalWorkspaceFiles> logger) : IWorkspaceFiles
+public sealed partial class LocalWorkspaceFiles(ILogger<LocalWorkspaceFiles> logger) : IWorkspaceFiles
 {
     public async Task<IReadOnlyList<WorkspaceEntry>> ListAsync(RunTarget target, ConfigType type, CancellationToken cancellationToken)
     {
@@ -151,7 +152,7 @@ public sealed class LocalWorkspaceFiles(ILogger<LocalWorkspaceFiles> logger) : I
     private static string Workspace(RunTarget target) =>
         Directory.Exists(target.Workspace)
             ? target.Workspace
-            : throw new WorkspaceUnavailableException($"The folder of project '{target.Project}' does not exist.", projectProblem: true);
+            : throw new RuntimeUnavailableException($"The folder of project '{target.Project}' does not exist.", RuntimeBlame.Project);
 
     /// <summary>Each folder from the workspace down to <paramref name="folder"/>, and the file, must not be a symbolic link.</summary>
     private static void RefuseLinks(string workspace, string folder, string? file)
@@ -171,7 +172,7 @@ public sealed class LocalWorkspaceFiles(ILogger<LocalWorkspaceFiles> logger) : I
     {
         foreach (var stale in Directory.EnumerateFiles(folder, $".{fileName}.rdev-*.tmp"))
         {
-            logger.LogInformation("Removing a temporary file left by an interrupted write: {Path}", stale);
+            LogRemovingTemporaryFile(logger, stale);
             File.Delete(stale);
         }
     }
@@ -195,7 +196,10 @@ public sealed class LocalWorkspaceFiles(ILogger<LocalWorkspaceFiles> logger) : I
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw new WorkspaceUnavailableException("The project's workspace could not be read or written.", projectProblem: true, e);
+            throw new RuntimeUnavailableException("The project's workspace could not be read or written.", RuntimeBlame.Project, e);
         }
     }
+
+    [LoggerMessage(LogLevel.Information, "Removing a temporary file left by an interrupted write: {Path}")]
+    private static partial void LogRemovingTemporaryFile(ILogger logger, string path);
 }
