@@ -144,7 +144,7 @@ public sealed class KubernetesConfigFailureTests(KubernetesConfigHost host) : IC
             ["Rdev:Kubernetes:CircuitBreakDuration"] = "00:05:00",
         });
         var (project, workspace) = await host.AddProjectAsync();
-        await ConfigHost.Until(async () => (await api.GetAsync($"/api/v1/projects/{project}")).IsSuccessStatusCode, "project visible");
+        await Eventually.TrueAsync(async () => (await api.GetAsync($"/api/v1/projects/{project}")).IsSuccessStatusCode, "project visible");
         var pod = $"claudebox-{project}-0";
         host.Cluster!.FailNext(500, $"/api/v1/namespaces/{ConfigHost.Namespace}/pods/{pod}/exec", count: 2);
         await api.GetAsync(Url(project, "commands"));

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Rdev.Api.Commands;
+using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Commands;
 
@@ -49,7 +50,7 @@ public sealed class CommandResilienceTests : IAsyncLifetime
         var done = await StartAsync(api, new { command = finishing });
         var slow = await StartAsync(api, new { command = $"sleep {marker}", timeout_seconds = 3 });
         var loud = await StartAsync(api, new { command = looping });
-        await Poll.UntilAsync(async () => (await api.GetStringAsync($"/api/v1/commands/{loud}/output")).Contains("tick"),
+        await Eventually.TrueAsync(async () => (await api.GetStringAsync($"/api/v1/commands/{loud}/output")).Contains("tick"),
             "the looping command's output stored");
 
         await StopDatabaseAsync();
@@ -57,7 +58,7 @@ public sealed class CommandResilienceTests : IAsyncLifetime
         {
             // During the outage: one command ends by itself, one times out, and the one whose output cannot be stored
             // for longer than the give-up window is stopped. None of them can record anything yet.
-            await Poll.UntilAsync(() => Task.FromResult(
+            await Eventually.TrueAsync(() => Task.FromResult(
                     Processes.Matching($"sh -c {finishing}") + Processes.Matching($"sleep {marker}") + Processes.Matching($"sh -c {looping}") == 0),
                 "all three processes ended during the outage", TimeSpan.FromSeconds(60));
         }

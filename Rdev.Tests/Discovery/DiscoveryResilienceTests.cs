@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Rdev.Api.Projects;
+using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Discovery;
 

@@ -5,6 +5,7 @@ using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Rdev.Discovery.Kubernetes;
+using Rdev.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Rdev.Tests.Discovery;
