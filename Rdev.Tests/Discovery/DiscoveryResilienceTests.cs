@@ -30,6 +30,7 @@ public sealed class DiscoveryResilienceTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task RepeatedApiServerFailuresOpenTheCircuitWhichReadyAndTheGaugeShowThenItRecovers()
     {
         await using var h = await DiscoveryHarness.StartKubernetesAsync(new Dictionary<string, string?> { ["Rdev:ReadyGracePeriod"] = "00:00:00.200" });

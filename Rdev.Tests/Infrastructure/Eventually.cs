@@ -8,20 +8,25 @@ public static class Eventually
 {
     public static readonly TimeSpan DefaultTimeout = TimeSpan.FromSeconds(30);
 
-    // Short enough that a condition met in memory is seen at once, long enough not to hammer an HTTP endpoint.
-    private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(20);
+    // An in-memory condition is cheap to check, so it is checked often; one that goes over HTTP or to the database
+    // is checked less often so the polling does not become the load.
+    private static readonly TimeSpan InMemoryInterval = TimeSpan.FromMilliseconds(5);
+    private static readonly TimeSpan RemoteInterval = TimeSpan.FromMilliseconds(20);
 
     public static Task TrueAsync(Func<bool> condition, string because, TimeSpan? timeout = null) =>
-        TrueAsync(() => Task.FromResult(condition()), because, timeout);
+        ValueAsync(() => Task.FromResult((condition(), (object?)null)), because, timeout, InMemoryInterval);
 
-    public static async Task TrueAsync(Func<Task<bool>> condition, string because, TimeSpan? timeout = null) =>
-        await ValueAsync(async () => (await condition(), (object?)null), because, timeout);
+    public static Task TrueAsync(Func<Task<bool>> condition, string because, TimeSpan? timeout = null) =>
+        ValueAsync(async () => (await condition(), (object?)null), because, timeout);
 
     /// <summary>
     /// Polls <paramref name="probe"/> until it reports done, and returns the last value it read. On a timeout the
     /// message shows that value, so a failure says what the system looked like instead of only "timed out".
+    /// <paramref name="interval"/> zero only yields between checks, for a test that must act the moment something
+    /// appears.
     /// </summary>
-    public static async Task<T> ValueAsync<T>(Func<Task<(bool Done, T Value)>> probe, string because, TimeSpan? timeout = null)
+    public static async Task<T> ValueAsync<T>(
+        Func<Task<(bool Done, T Value)>> probe, string because, TimeSpan? timeout = null, TimeSpan? interval = null)
     {
         var limit = timeout ?? DefaultTimeout;
         var deadline = DateTime.UtcNow + limit;
@@ -40,7 +45,14 @@ public static class Eventually
                     : $"Timed out after {limit} waiting until {because}. Last seen: {value}");
             }
 
-            await Task.Delay(Interval);
+            if ((interval ?? RemoteInterval) == TimeSpan.Zero)
+            {
+                await Task.Yield();
+            }
+            else
+            {
+                await Task.Delay(interval ?? RemoteInterval);
+            }
         }
     }
 }
