@@ -84,7 +84,11 @@ public abstract partial class ClaudeConfigContract<THost>
         }
 
         var put = SendAsync(Host.Replica, HttpMethod.Put, Url(project, "agents", "held"), new { content = "v2" }, ifMatch: etag);
-        await Task.Delay(1000);
+        // The change is seen queued behind the lock in Postgres itself, not inferred from a pause.
+        await Eventually.TrueAsync(async () => await Host.Database.ScalarAsync<long>("""
+            SELECT count(*) FROM pg_locks
+            WHERE locktype = 'advisory' AND NOT granted AND database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            """) > 0, "the change waits for the item's lock");
         var waited = !put.IsCompleted;
         var fileWhileHeld = await File.ReadAllTextAsync(ItemFile(workspace, "agents", "held"));
         await using (var release = new NpgsqlCommand("SELECT pg_advisory_unlock_all()", holder))

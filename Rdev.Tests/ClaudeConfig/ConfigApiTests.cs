@@ -50,7 +50,7 @@ public sealed class ConfigApiTests(LocalConfigHost host) : IClassFixture<LocalCo
     {
         var kestrel = host.StartApi(kestrel: true);
         var (project, workspace) = await host.AddProjectAsync();
-        await ConfigHost.Until(async () => (await kestrel.GetAsync($"/api/v1/projects/{project}")).IsSuccessStatusCode, "project visible");
+        await Eventually.TrueAsync(async () => (await kestrel.GetAsync($"/api/v1/projects/{project}")).IsSuccessStatusCode, "project visible");
 
         var tooLarge = await kestrel.PostAsync(Url(project, "agents"), Json(new { name = "huge", content = new string('x', 2_000_000) }));
         var million = await kestrel.PostAsync(Url(project, "agents"), Json(new { name = "million", content = new string('x', 1_000_000) }));

@@ -1,8 +1,10 @@
 using Microsoft.Extensions.DependencyInjection;
 using Rdev.Api.Commands;
+using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Commands;
 
+[Trait("Category", "Slow")]
 public sealed class CommandResilienceTests : IAsyncLifetime
 {
     private readonly CommandsHost host = new();
@@ -21,11 +23,13 @@ public sealed class CommandResilienceTests : IAsyncLifetime
         var command = await CommandsHost.StartAsync(api, "outage", "shell",
             new { command = "i=1; while [ $i -le 50 ]; do echo \"line $i\"; sleep 0.1; i=$((i+1)); done" });
         var id = command.GetProperty("id").GetString()!;
-        await Task.Delay(1000);
+        await Eventually.TrueAsync(async () => (await api.GetStringAsync($"/api/v1/commands/{id}/output")).Contains("line 5"),
+            "the command's first lines stored");
 
         var name = host.Database.Name;
         await host.Database.ExecuteOnServerAsync($"ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS false");
         await host.Database.ExecuteOnServerAsync($"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}'");
+        // The outage itself: two seconds without a database while the command keeps printing. The wait is the scenario.
         await Task.Delay(2000);
         await host.Database.ExecuteOnServerAsync($"ALTER DATABASE \"{name}\" ALLOW_CONNECTIONS true");
 
@@ -49,7 +53,7 @@ public sealed class CommandResilienceTests : IAsyncLifetime
         var done = await StartAsync(api, new { command = finishing });
         var slow = await StartAsync(api, new { command = $"sleep {marker}", timeout_seconds = 3 });
         var loud = await StartAsync(api, new { command = looping });
-        await Poll.UntilAsync(async () => (await api.GetStringAsync($"/api/v1/commands/{loud}/output")).Contains("tick"),
+        await Eventually.TrueAsync(async () => (await api.GetStringAsync($"/api/v1/commands/{loud}/output")).Contains("tick"),
             "the looping command's output stored");
 
         await StopDatabaseAsync();
@@ -57,7 +61,7 @@ public sealed class CommandResilienceTests : IAsyncLifetime
         {
             // During the outage: one command ends by itself, one times out, and the one whose output cannot be stored
             // for longer than the give-up window is stopped. None of them can record anything yet.
-            await Poll.UntilAsync(() => Task.FromResult(
+            await Eventually.TrueAsync(() => Task.FromResult(
                     Processes.Matching($"sh -c {finishing}") + Processes.Matching($"sleep {marker}") + Processes.Matching($"sh -c {looping}") == 0),
                 "all three processes ended during the outage", TimeSpan.FromSeconds(60));
         }

@@ -1,90 +1,43 @@
-using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Net.ServerSentEvents;
 using System.Text.Json;
 using Microsoft.Extensions.DependencyInjection;
-using Npgsql;
 using Rdev.Tests.Kubernetes;
 using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Commands;
 
 /// <summary>
-/// The API on the local runtime against a real database, with projects in a temporary folder registered the way
-/// discovery registers them (a row in <c>projects</c> and a NOTIFY), and an admin key.
+/// The API on the local runtime against a real database (an <see cref="ApiHost"/>), with projects in a temporary
+/// folder registered the way discovery registers them, and an admin key.
 /// </summary>
-public sealed class CommandsHost : IAsyncLifetime
+public sealed class CommandsHost() : ApiHost(AdminKey, new Dictionary<string, string?>
+{
+    ["Rdev:Runtime"] = "local",
+    ["Rdev:Commands:CancelGraceSeconds"] = "2",
+    ["Rdev:Streaming:HeartbeatSeconds"] = "1",
+})
 {
     public const string AdminKey = "rdev_testadmin_Q3xk8PzR2mV7nL4wT9bY6cF1hJ5sD0aG";
 
-    private readonly PostgresDatabase database = new();
-    private readonly List<ApiFactory> factories = [];
-    private FakeKubeApiServer? kubernetes;
-
     public DirectoryInfo Root { get; } = Directory.CreateTempSubdirectory("rdev-projects-");
 
-    public string ConnectionString => database.ConnectionString;
-
-    public PostgresDatabase Database => database;
-
-    public Dictionary<string, string?> Settings { get; } = new()
+    public override async Task DisposeAsync()
     {
-        ["Rdev:Runtime"] = "local",
-        ["Rdev:BootstrapAdminKey"] = AdminKey,
-        ["Rdev:Commands:CancelGraceSeconds"] = "2",
-        ["Rdev:Streaming:HeartbeatSeconds"] = "1",
-        // These tests are about commands, not about rate limits.
-        ["Rdev:RateLimit:PermitsPerMinute"] = "1000000",
-        ["Rdev:RateLimit:Burst"] = "1000000",
-    };
-
-    public Task InitializeAsync() => database.InitializeAsync();
-
-    public async Task DisposeAsync()
-    {
-        foreach (var factory in factories)
-        {
-            await factory.DisposeAsync();
-        }
-
-        await database.DisposeAsync();
-        if (kubernetes is not null)
-        {
-            await kubernetes.DisposeAsync();
-        }
-
+        await base.DisposeAsync();
         Root.Delete(recursive: true);
     }
 
-    /// <summary>A new API replica on the shared database, and a client holding the admin key.</summary>
-    public HttpClient StartApi(IDictionary<string, string?>? extra = null, Action<IServiceCollection>? services = null) =>
-        StartReplica(extra, services).Client;
-
-    /// <summary>Like <see cref="StartApi"/>, also returning the replica so a test can stop it.</summary>
-    /// <paramref name="realHttp"/> serves it with Kestrel on a loopback port instead of the in-memory test server.
-    public (ApiFactory Factory, HttpClient Client) StartReplica(
+    /// <summary>Like <see cref="ApiHost.StartApi"/>, also returning the replica so a test can stop it.</summary>
+    public new (ApiFactory Factory, HttpClient Client) StartReplica(
         IDictionary<string, string?>? extra = null, Action<IServiceCollection>? services = null, bool realHttp = false)
     {
-        var settings = new Dictionary<string, string?>(Settings);
-        foreach (var (key, value) in extra ?? new Dictionary<string, string?>())
-        {
-            settings[key] = value;
-        }
-
-        var factory = new ApiFactory(database.ConnectionString, settings, services);
-        factories.Add(factory);
-        if (realHttp)
-        {
-            factory.UseKestrel(0);
-        }
-
-        var client = factory.CreateClient();
-        client.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", AdminKey);
-        return (factory, client);
+        var factory = base.StartReplica(extra, services, realHttp);
+        return (factory, WithKey(factory.CreateClient(), AdminKey));
     }
 
     /// <summary>A fake Kubernetes API server for this host's kubernetes projects, stopped with the host.</summary>
-    public async Task<FakeKubeApiServer> StartFakeKubernetesAsync() => kubernetes ??= await FakeKubeApiServer.StartAsync();
+    public Task<FakeKubeApiServer> StartFakeKubernetesAsync() => StartClusterAsync();
 
     /// <summary>
     /// A kubernetes project: a pod in the fake API server whose exec runs in a local folder, published as discovery
@@ -98,50 +51,26 @@ public sealed class CommandsHost : IAsyncLifetime
             new Dictionary<string, string> { ["rdev.orchard9.ai/project"] = "true", ["rdev.orchard9.ai/name"] = name }));
         server.SetPodReady("default", pod, true);
         server.SetPodWorkspace("default", pod, folder);
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO projects (name, status, runtime, namespace, pod_name, container, workspace, allowed_commands,
-                                  max_concurrent_commands, runnable)
-            VALUES (@name, 'running', 'kubernetes', 'default', @pod, 'main', @workspace, '{claude,git,shell}', @max, true);
-            SELECT pg_notify('rdev_projects', @name);
-            """, connection);
-        command.Parameters.AddWithValue("name", name);
-        command.Parameters.AddWithValue("pod", pod);
-        command.Parameters.AddWithValue("workspace", folder);
-        command.Parameters.AddWithValue("max", maxConcurrent);
-        await command.ExecuteNonQueryAsync();
+        await PublishProjectAsync(new ProjectRow(name, folder)
+        {
+            Runtime = "kubernetes", Namespace = "default", Pod = pod, Container = "main", MaxConcurrent = maxConcurrent,
+        });
         return folder;
     }
 
     /// <summary>Settings and services that put an API replica on the kubernetes runtime against the fake server.</summary>
     public static (Dictionary<string, string?> Settings, Action<IServiceCollection> Services) KubernetesRuntime(FakeKubeApiServer server) =>
-        (new Dictionary<string, string?> { ["Rdev:Runtime"] = "kubernetes" },
-         services => services.AddSingleton(new k8s.KubernetesClientConfiguration { Host = server.Url }));
+        (new Dictionary<string, string?> { ["Rdev:Runtime"] = "kubernetes" }, KubernetesClientFor(server));
 
     /// <summary>Creates the project folder and publishes it as discovery would.</summary>
     public async Task<string> AddProjectAsync(string name, string[]? allowed = null, int maxConcurrent = 5)
     {
         var folder = Directory.CreateDirectory(Path.Combine(Root.FullName, name)).FullName;
-        await using var connection = new NpgsqlConnection(database.ConnectionString);
-        await connection.OpenAsync();
-        await using var command = new NpgsqlCommand("""
-            INSERT INTO projects (name, status, runtime, workspace, allowed_commands, max_concurrent_commands, runnable)
-            VALUES (@name, 'running', 'local', @workspace, @allowed, @max, true);
-            SELECT pg_notify('rdev_projects', @name);
-            """, connection);
-        command.Parameters.AddWithValue("name", name);
-        command.Parameters.AddWithValue("workspace", folder);
-        command.Parameters.AddWithValue("allowed", allowed ?? ["claude", "git", "shell"]);
-        command.Parameters.AddWithValue("max", maxConcurrent);
-        await command.ExecuteNonQueryAsync();
+        await PublishProjectAsync(new ProjectRow(name, folder)
+        {
+            Allowed = allowed ?? ["claude", "git", "shell"], MaxConcurrent = maxConcurrent,
+        });
         return folder;
-    }
-
-    public static async Task WaitForProjectAsync(HttpClient client, string name)
-    {
-        await Poll.UntilAsync(async () => (await client.GetAsync($"/api/v1/projects/{name}")).IsSuccessStatusCode,
-            $"project {name} visible through the API");
     }
 
     public static async Task<JsonElement> StartAsync(HttpClient client, string project, string kind, object body)
@@ -155,16 +84,12 @@ public sealed class CommandsHost : IAsyncLifetime
     public static async Task<JsonElement> GetCommandAsync(HttpClient client, string id) =>
         JsonDocument.Parse(await client.GetStringAsync($"/api/v1/commands/{id}")).RootElement;
 
-    public static async Task<JsonElement> WaitForFinalAsync(HttpClient client, string id, TimeSpan? timeout = null)
-    {
-        JsonElement command = default;
-        await Poll.UntilAsync(async () =>
+    public static Task<JsonElement> WaitForFinalAsync(HttpClient client, string id, TimeSpan? timeout = null) =>
+        Eventually.ValueAsync(async () =>
         {
-            command = await GetCommandAsync(client, id);
-            return command.GetProperty("status").GetString() is not ("queued" or "running");
+            var command = await GetCommandAsync(client, id);
+            return (command.GetProperty("status").GetString() is not ("queued" or "running"), command);
         }, $"command {id} finished", timeout);
-        return command;
-    }
 
     /// <summary>The output text carried by <paramref name="events"/>, stdout and stderr in order.</summary>
     public static string OutputOf(IEnumerable<SseItem<string>> events) =>
@@ -201,22 +126,5 @@ public sealed class CommandsHost : IAsyncLifetime
         }
 
         return items;
-    }
-}
-
-public static class Poll
-{
-    public static async Task UntilAsync(Func<Task<bool>> condition, string what, TimeSpan? timeout = null)
-    {
-        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
-        while (!await condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"Timed out waiting for {what}.");
-            }
-
-            await Task.Delay(50);
-        }
     }
 }

@@ -124,11 +124,11 @@ public static class Processes
         var marker = Random.Shared.Next(100_000, 999_999).ToString();
         var command = await CommandsHost.StartAsync(api, project, "shell", new { command = $"sleep {marker}1 & sleep {marker}2 & wait" });
         var id = command.GetProperty("id").GetString()!;
-        await Poll.UntilAsync(() => Task.FromResult(Matching("sleep " + marker) == 2), "both sleeps running");
+        await Eventually.TrueAsync(() => Task.FromResult(Matching("sleep " + marker) == 2), "both sleeps running");
 
         Assert.Equal(HttpStatusCode.Accepted, (await api.PostAsync($"/api/v1/commands/{id}/cancel", null)).StatusCode);
         Assert.Equal("cancelled", (await CommandsHost.WaitForFinalAsync(api, id)).GetProperty("status").GetString());
-        await Poll.UntilAsync(() => Task.FromResult(Matching("sleep " + marker) == 0), "no process of the command left");
+        await Eventually.TrueAsync(() => Task.FromResult(Matching("sleep " + marker) == 0), "no process of the command left");
         return id;
     }
 

@@ -10,6 +10,7 @@ namespace Rdev.Tests.Commands;
 /// user (the folder's owner or Rdev:Local:RunAsUser), and a non-root API is non-dumpable so that commands running as
 /// the same user cannot read its /proc files. The test process runs as root, like an API started by root.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class LocalUserTests : IAsyncLifetime
 {
     private const uint Nobody = 65534;

@@ -10,8 +10,8 @@ using Rdev.Tests.Kubernetes;
 namespace Rdev.Tests.Discovery;
 
 /// <summary>
-/// One test's whole discovery path: a fresh database, the API (which migrates it and keeps the
-/// <see cref="ProjectRegistry"/>), the discovery service, and for the kubernetes runtime a fake API server.
+/// One test's whole discovery path: an <see cref="ApiHost"/> (a fresh database and the API, which migrates it and keeps
+/// the <see cref="ProjectRegistry"/>), the discovery service, and for the kubernetes runtime a fake API server.
 /// </summary>
 public sealed class DiscoveryHarness : IAsyncDisposable
 {
@@ -22,15 +22,18 @@ public sealed class DiscoveryHarness : IAsyncDisposable
     private readonly Dictionary<string, string?> settings;
     private readonly KubernetesClientConfiguration? kubernetes;
 
-    private DiscoveryHarness(PostgresDatabase database, FakeKubeApiServer? kube, Dictionary<string, string?> settings)
+    // The API side: the database, its replicas and the fake API server, all stopped with the harness.
+    private readonly ApiHost host;
+
+    private DiscoveryHarness(ApiHost host, FakeKubeApiServer? kube, Dictionary<string, string?> settings)
     {
-        Database = database;
+        this.host = host;
         Kube = kube;
         this.settings = settings;
         kubernetes = kube is null ? null : new KubernetesClientConfiguration { Host = kube.Url };
     }
 
-    public PostgresDatabase Database { get; }
+    public PostgresDatabase Database => host.Database;
 
     public FakeKubeApiServer? Kube { get; }
 
@@ -75,9 +78,9 @@ public sealed class DiscoveryHarness : IAsyncDisposable
             settings[key] = value;
         }
 
-        var database = new PostgresDatabase();
-        await database.InitializeAsync();
-        var harness = new DiscoveryHarness(database, kube, settings);
+        var host = new ApiHost(AdminKey, new Dictionary<string, string?> { ["Rdev:Runtime"] = settings["Rdev:Runtime"] }) { Cluster = kube };
+        await host.InitializeAsync();
+        var harness = new DiscoveryHarness(host, kube, settings);
         if (startApi)
         {
             harness.StartApi();
@@ -92,14 +95,7 @@ public sealed class DiscoveryHarness : IAsyncDisposable
     /// <summary>Starts an API replica (the first one migrates the database).</summary>
     public ApiFactory StartApi()
     {
-        var api = new ApiFactory(Database.ConnectionString, new Dictionary<string, string?>
-        {
-            ["Rdev:Runtime"] = settings["Rdev:Runtime"],
-            ["Rdev:BootstrapAdminKey"] = AdminKey,
-            ["Rdev:RateLimit:PermitsPerMinute"] = "1000000",
-            ["Rdev:RateLimit:Burst"] = "1000000",
-        });
-        _ = api.Server;
+        var api = host.StartReplica();
         Api ??= api;
         return api;
     }
@@ -107,12 +103,8 @@ public sealed class DiscoveryHarness : IAsyncDisposable
     /// <summary>A client of the first API replica holding <paramref name="key"/> (the admin key by default).</summary>
     public HttpClient Client(string? key = AdminKey)
     {
-        var client = (Api ?? throw new InvalidOperationException("The API is not started.")).CreateClient();
-        if (key is not null)
-        {
-            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", key);
-        }
-        return client;
+        var api = Api ?? throw new InvalidOperationException("The API is not started.");
+        return ApiHost.WithKey(api.CreateClient(), key);
     }
 
     /// <summary>Creates a key with the admin key and returns its full secret string.</summary>
@@ -176,22 +168,6 @@ public sealed class DiscoveryHarness : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await StopDiscoveryAsync();
-        if (Api is not null)
-        {
-            try
-            {
-                await Api.DisposeAsync();
-            }
-            catch (ObjectDisposedException)
-            {
-                // The API's key-usage flush in StopAsync can race the disposal of its data source when the test host
-                // stops; that is shutdown noise of another feature, not something these tests check.
-            }
-        }
-        if (Kube is not null)
-        {
-            await Kube.DisposeAsync();
-        }
-        await Database.DisposeAsync();
+        await host.DisposeAsync();
     }
 }

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Rdev.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Rdev.Tests.Discovery;

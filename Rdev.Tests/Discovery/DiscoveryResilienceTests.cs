@@ -5,6 +5,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Microsoft.Extensions.Logging;
 using Rdev.Api.Projects;
+using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Discovery;
 
@@ -29,6 +30,7 @@ public sealed class DiscoveryResilienceTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task RepeatedApiServerFailuresOpenTheCircuitWhichReadyAndTheGaugeShowThenItRecovers()
     {
         await using var h = await DiscoveryHarness.StartKubernetesAsync(new Dictionary<string, string?> { ["Rdev:ReadyGracePeriod"] = "00:00:00.200" });

@@ -5,10 +5,12 @@ using k8s.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
 using Rdev.Discovery.Kubernetes;
+using Rdev.Tests.Infrastructure;
 using Xunit.Abstractions;
 
 namespace Rdev.Tests.Discovery;
 
+[Trait("Category", "Slow")]
 public sealed class KubernetesChaosTests(ITestOutputHelper output)
 {
     private const string Ns = DiscoveryHarness.Namespace;
@@ -102,7 +104,7 @@ public sealed class KubernetesChaosTests(ITestOutputHelper output)
             }
 
             await h.Cluster.WaitForWatchesAsync(1, TimeSpan.FromSeconds(20));
-            await Task.Delay(random.Next(0, 40));
+            await Task.Delay(random.Next(0, 40)); // A random moment: the chaos itself.
             var open = h.Cluster.OpenWatchCount;
             h.Cluster.AbortAllWatches();
             killed += open;
@@ -122,6 +124,7 @@ public sealed class KubernetesChaosTests(ITestOutputHelper output)
         {
             await WaitForSettledWatchesAsync(h);
             h.Cluster.BookmarkInterval = null;
+            // A bookmark already due may still go out; two intervals later none can. A quiet period is the point here.
             await Task.Delay(Bookmarks * 2);
             h.Cluster.UpsertConfigMap(new V1ConfigMap
             {

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.Logging;
+using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Discovery;
 
@@ -180,11 +181,9 @@ public sealed class KubernetesDiscoveryTests
     {
         await using var h = await DiscoveryHarness.StartKubernetesAsync();
         var older = h.CreatePod("zeta-older", "twin", ready: true);
-        // Creation timestamps have one-second resolution, as in a real cluster.
-        while (DateTime.UtcNow.AddSeconds(-1) < older.Metadata.CreationTimestamp)
-        {
-            await Task.Delay(50);
-        }
+        // Creation timestamps have one-second resolution, as in a real cluster: the scenario needs the clock to move on.
+        await Eventually.TrueAsync(() => DateTime.UtcNow.AddSeconds(-1) >= older.Metadata.CreationTimestamp,
+            "the next pod gets a later creation timestamp");
         h.CreatePod("alpha-newer", "twin", ready: true);
         h.CreatePod("marker-0", "marker");
         await h.WaitForStatusAsync("marker", "starting");

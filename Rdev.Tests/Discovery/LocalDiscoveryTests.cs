@@ -1,5 +1,6 @@
 using System.Net;
 using Microsoft.Extensions.Logging;
+using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Discovery;
 

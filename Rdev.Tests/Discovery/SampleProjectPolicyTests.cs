@@ -9,6 +9,7 @@ namespace Rdev.Tests.Discovery;
 /// The AppHost's sample project keeps allowing shell now that a workspace file cannot grant it: the AppHost pins it
 /// for discovery. Real discovery runs with the environment the AppHost gives the discovery resource.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class SampleProjectPolicyTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(1);

@@ -2,6 +2,7 @@ using System.Net;
 using System.Runtime.InteropServices;
 using Microsoft.Extensions.Logging;
 using Rdev.Api.Projects;
+using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Discovery;
 

@@ -9,6 +9,7 @@ using Rdev.Api;
 using Rdev.Api.Execution;
 using Rdev.Api.Kubernetes;
 using Rdev.Core.Kubernetes;
+using Rdev.Tests.Infrastructure;
 using Rdev.Tests.Kubernetes;
 using static Rdev.Tests.Execution.KubernetesTestProbes;
 
@@ -134,12 +135,12 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         await using var process = await StartAsync("sh", "-c", "sleep 300 & sleep 300 & wait");
         var pgid = long.Parse(process.Handle);
         var reading = ReadAllAsync(process);
-        await WaitUntilAsync(() => ProcessesInGroup(pgid).Count == 3);
+        await Eventually.TrueAsync(() => ProcessesInGroup(pgid).Count == 3, "the group runs 3 processes", Timeout);
 
         await process.SignalAsync(ProcessSignal.Terminate, CancellationToken.None).WaitAsync(Timeout);
 
         Assert.Equal(143, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
-        await WaitUntilAsync(() => ProcessesInGroup(pgid).Count == 0);
+        await Eventually.TrueAsync(() => ProcessesInGroup(pgid).Count == 0, "no process of the group is left", Timeout);
         await reading.WaitAsync(Timeout);
     }
 
@@ -149,16 +150,17 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         await using var process = await StartAsync("sh", "-c", "trap '' TERM; sleep 300 & wait");
         var pgid = long.Parse(process.Handle);
         var reading = ReadAllAsync(process);
-        await WaitUntilAsync(() => ProcessesInGroup(pgid).Count == 2);
+        await Eventually.TrueAsync(() => ProcessesInGroup(pgid).Count == 2, "the group runs 2 processes", Timeout);
 
         await process.SignalAsync(ProcessSignal.Terminate, CancellationToken.None).WaitAsync(Timeout);
+        // The tree ignores TERM: nothing happening for a moment is the point, so here a pause is the scenario.
         await Task.Delay(300);
         var afterTerminate = ProcessesInGroup(pgid).Count;
         await process.SignalAsync(ProcessSignal.Kill, CancellationToken.None).WaitAsync(Timeout);
 
         Assert.Equal(2, afterTerminate);
         Assert.Equal(137, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
-        await WaitUntilAsync(() => ProcessesInGroup(pgid).Count == 0);
+        await Eventually.TrueAsync(() => ProcessesInGroup(pgid).Count == 0, "no process of the group is left", Timeout);
         await reading.WaitAsync(Timeout);
     }
 
@@ -170,13 +172,14 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         var pgid = long.Parse(process.Handle);
 
         await process.DisposeAsync();
+        // Nothing may happen after the dispose: a pause is the scenario.
         await Task.Delay(300);
         var afterDispose = ProcessesInGroup(pgid).Count;
         await process.SignalAsync(ProcessSignal.Terminate, CancellationToken.None).WaitAsync(Timeout);
 
         Assert.Equal(1, afterDispose);
         Assert.Equal(KubernetesCommandRunner.LostExitCode, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
-        await WaitUntilAsync(() => ProcessesInGroup(pgid).Count == 0);
+        await Eventually.TrueAsync(() => ProcessesInGroup(pgid).Count == 0, "no process of the group is left", Timeout);
     }
 
     [Fact]
@@ -188,7 +191,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         await process.DisposeAsync();
 
         await runner.SignalAsync(target, handle, ProcessSignal.Kill, CancellationToken.None).WaitAsync(Timeout);
-        await WaitUntilAsync(() => ProcessesInGroup(long.Parse(handle)).Count == 0);
+        await Eventually.TrueAsync(() => ProcessesInGroup(long.Parse(handle)).Count == 0, "no process of the group is left", Timeout);
         await runner.SignalAsync(target, handle, ProcessSignal.Kill, CancellationToken.None).WaitAsync(Timeout);
 
         Assert.Equal(["sh", "-c", ExecWrapper.SignalScript, "rdev", "9", handle], server.ExecCalls[^1].Command);
@@ -281,6 +284,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         const int Size = 20_000_000;
         await using var process = await StartAsync("sh", "-c", $"head -c {Size} /dev/zero; echo done >&2");
 
+        // Nobody reads for a second: that the command cannot finish meanwhile is the scenario.
         await Task.Delay(1000);
         var finishedWhileStalled = server.ExecCalls[^1].ExitCode.IsCompleted;
         long stdout = 0;
@@ -362,14 +366,5 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
             (chunk.Stream == OutputStream.Stdout ? stdout : stderr).Write(chunk.Data.Span);
         }
         return (Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(20, cts.Token);
-        }
     }
 }

@@ -89,19 +89,10 @@ public sealed class ApiStartupTests(PostgresDatabase database) : IClassFixture<P
         }
     }
 
-    private async Task<HttpResponseMessage> PollUntilAsync(string path, HttpStatusCode expected)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(15);
-        while (true)
+    private Task<HttpResponseMessage> PollUntilAsync(string path, HttpStatusCode expected) =>
+        Eventually.ValueAsync(async () =>
         {
             var response = await client.GetAsync(path);
-            if (response.StatusCode == expected || DateTime.UtcNow > deadline)
-            {
-                Assert.Equal(expected, response.StatusCode);
-                return response;
-            }
-
-            await Task.Delay(200);
-        }
-    }
+            return (response.StatusCode == expected, response);
+        }, $"{path} answers {(int)expected}", TimeSpan.FromSeconds(15));
 }

@@ -4,6 +4,7 @@ using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Foundation;
 
+[Trait("Category", "Slow")]
 public sealed class AspireManifestTests
 {
     private const string Regenerate =

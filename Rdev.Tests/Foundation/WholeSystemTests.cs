@@ -8,6 +8,7 @@ using Microsoft.Extensions.Logging;
 namespace Rdev.Tests.Foundation;
 
 /// <summary>The whole AppHost: the real PostgreSQL server as an executable, api and discovery as processes.</summary>
+[Trait("Category", "Slow")]
 public sealed class WholeSystemTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);

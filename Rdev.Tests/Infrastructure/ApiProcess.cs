@@ -67,31 +67,19 @@ public sealed class ApiProcess : IDisposable
     }
 
     /// <summary>Waits until <paramref name="path"/> answers with a success status (the API has migrated and started).</summary>
-    public async Task WaitUntilServingAsync(HttpClient client, string path)
-    {
-        var deadline = DateTime.UtcNow.AddSeconds(60);
-        while (true)
+    public Task WaitUntilServingAsync(HttpClient client, string path) =>
+        Eventually.TrueAsync(async () =>
         {
+            Assert.False(Process.HasExited, $"The process exited before it served {path}:\n{Output}");
             try
             {
-                if ((await client.GetAsync(path)).IsSuccessStatusCode)
-                {
-                    return;
-                }
+                return (await client.GetAsync(path)).IsSuccessStatusCode;
             }
             catch (HttpRequestException)
             {
-                // Not listening yet.
+                return false; // Not listening yet.
             }
-
-            if (DateTime.UtcNow > deadline || Process.HasExited)
-            {
-                Assert.Fail($"The API process did not serve {path}.");
-            }
-
-            await Task.Delay(100);
-        }
-    }
+        }, $"the process serves {path}", TimeSpan.FromSeconds(60));
 
     private void Append(string? line)
     {

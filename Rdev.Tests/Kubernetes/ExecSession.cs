@@ -35,9 +35,11 @@ internal sealed class ExecSession(WebSocket socket, HttpContext http, FakeExecCa
             await SendAsync(StatusChannel, Encoding.UTF8.GetBytes(StartFailure(e.NativeErrorCode == 2 ? "executable file not found in $PATH" : e.Message)));
             await CloseAsync();
             call.Exit.TrySetResult(-1);
+            call.Began.TrySetResult();
             return;
         }
 
+        call.Began.TrySetResult();
         stdin = process.StandardInput.BaseStream;
         if (!call.Stdin)
         {

@@ -147,6 +147,11 @@ public sealed record FakeExecCall(
 {
     internal TaskCompletionSource<int> Exit { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
+    internal TaskCompletionSource Began { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    /// <summary>Completes once the process runs (or could not be started), so a test can act on a live exec.</summary>
+    public Task Started => Began.Task;
+
     /// <summary>The process exit code; -1 when it could not be started.</summary>
     public Task<int> ExitCode => Exit.Task;
 }

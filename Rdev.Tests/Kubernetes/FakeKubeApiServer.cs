@@ -166,14 +166,8 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable, IDisposable
     public void Compact() => store.Compact();
 
     /// <summary>Waits until at least <paramref name="count"/> watches are registered, so later changes reach them.</summary>
-    public async Task WaitForWatchesAsync(int count, TimeSpan timeout)
-    {
-        using var cts = new CancellationTokenSource(timeout);
-        while (store.WatchCount < count)
-        {
-            await Task.Delay(10, cts.Token);
-        }
-    }
+    public Task WaitForWatchesAsync(int count, TimeSpan timeout) =>
+        Infrastructure.Eventually.TrueAsync(() => store.WatchCount >= count, $"{count} watches are open", timeout);
 
     /// <summary>Writes a kubeconfig (http, insecure, dummy token, namespace <paramref name="ns"/>) and returns its path.</summary>
     public string WriteKubeconfig(string? path = null, string ns = "default")

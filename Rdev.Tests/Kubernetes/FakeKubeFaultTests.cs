@@ -5,6 +5,7 @@ using System.Text.Json;
 using k8s;
 using k8s.Autorest;
 using k8s.Models;
+using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Kubernetes;
 
@@ -124,8 +125,8 @@ public sealed class FakeKubeFaultTests : IAsyncLifetime
         server.CreatePod(FakeKubeApiServer.NewPod("default", "sleeper"));
         var exec = client.NamespacedPodExecAsync("sleeper", "default", "main", ["sleep", "30"], false,
             async (_, output, _) => await output.CopyToAsync(Stream.Null), CancellationToken.None);
-        await WaitUntilAsync(() => server.ExecCalls.Count == 1);
-        await Task.Delay(100);
+        await Eventually.TrueAsync(() => server.ExecCalls.Count == 1, "the exec reached the server", Timeout);
+        await server.ExecCalls[0].Started.WaitAsync(Timeout);
 
         server.AbortAllExecs();
 
@@ -152,8 +153,8 @@ public sealed class FakeKubeFaultTests : IAsyncLifetime
         server.KillExecProcessOnDisconnect = false;
         var exec = client.NamespacedPodExecAsync("sleeper", "default", "main", ["sleep", "30"], false,
             async (_, output, _) => await output.CopyToAsync(Stream.Null), CancellationToken.None);
-        await WaitUntilAsync(() => server.ExecCalls.Count == 1);
-        await Task.Delay(100);
+        await Eventually.TrueAsync(() => server.ExecCalls.Count == 1, "the exec reached the server", Timeout);
+        await server.ExecCalls[0].Started.WaitAsync(Timeout);
 
         await server.DisposeAsync().AsTask().WaitAsync(Timeout);
 
@@ -175,13 +176,4 @@ public sealed class FakeKubeFaultTests : IAsyncLifetime
     private WatchRecorder<V1Pod> WatchPods(string resourceVersion) =>
         WatchRecorder<V1Pod>.Start((onError, ct) => client.CoreV1.WatchListNamespacedPodAsync(
             "default", resourceVersion: resourceVersion, onError: onError, cancellationToken: ct));
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(10, cts.Token);
-        }
-    }
 }

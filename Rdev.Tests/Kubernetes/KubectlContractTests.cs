@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
+using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Kubernetes;
 
@@ -55,7 +56,7 @@ public sealed class KubectlContractTests : IAsyncLifetime
         {
             await server.WaitForWatchesAsync(1, Timeout);
             server.CreatePod(FakeKubeApiServer.NewPod("default", "late"));
-            await WaitUntilAsync(() => Contains(output, "\"late\""));
+            await Eventually.TrueAsync(() => Contains(output, "\"late\""), "kubectl printed the late event", Timeout);
         }
         finally
         {
@@ -115,15 +116,6 @@ public sealed class KubectlContractTests : IAsyncLifetime
         lock (output)
         {
             return output.ToString().Contains(text, StringComparison.Ordinal);
-        }
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition)
-    {
-        using var cts = new CancellationTokenSource(Timeout);
-        while (!condition())
-        {
-            await Task.Delay(20, cts.Token);
         }
     }
 

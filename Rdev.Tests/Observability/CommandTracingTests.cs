@@ -41,7 +41,7 @@ public sealed class CommandTracingTests : IAsyncLifetime
         await CommandsHost.WaitForFinalAsync(api, id);
 
         Activity? span = null;
-        await Poll.UntilAsync(() =>
+        await Eventually.TrueAsync(() =>
         {
             span = spans.FirstOrDefault(a => a.DisplayName == "command shell" && (string?)a.GetTagItem("command.id") == id);
             return Task.FromResult(span is not null);

@@ -9,6 +9,7 @@ using Rdev.Tests.Infrastructure;
 namespace Rdev.Tests.Observability;
 
 /// <summary>A real API process receives SIGTERM while a client streams a command it runs.</summary>
+[Trait("Category", "Slow")]
 public sealed class GracefulShutdownTests : IAsyncLifetime
 {
     private readonly CommandsHost host = new();

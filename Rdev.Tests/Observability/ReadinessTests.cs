@@ -23,6 +23,6 @@ public sealed class ReadinessTests : IAsyncLifetime
         Assert.Equal("healthy", problem.GetProperty("checks").GetProperty("database").GetProperty("status").GetString());
 
         Directory.CreateDirectory(missing);
-        await Poll.UntilAsync(async () => (await api.GetAsync("/ready")).StatusCode == HttpStatusCode.OK, "ready once the folder exists");
+        await Eventually.TrueAsync(async () => (await api.GetAsync("/ready")).StatusCode == HttpStatusCode.OK, "ready once the folder exists");
     }
 }
