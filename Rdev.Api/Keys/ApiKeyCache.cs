@@ -98,6 +98,16 @@ public sealed partial class ApiKeyCache : IDisposable
         return key;
     }
 
+    /// <summary>
+    /// Marks a key this replica just created as existing, so its first use is not charged to the client address's
+    /// bucket for unknown ids while the creation NOTIFY is still on its way.
+    /// </summary>
+    public void Remember(string id)
+    {
+        knownIds.TryAdd(id, 0);
+        unknownIds.Remove(id);
+    }
+
     /// <summary>Drops one key on this replica right away (the NOTIFY then reaches the others).</summary>
     public void Evict(string id)
     {

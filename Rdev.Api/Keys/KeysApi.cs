@@ -81,6 +81,7 @@ public static class KeysApi
                 continue;
             }
 
+            services.Cache.Remember(key.Id);
             var shown = KeyResponse.From(key);
             return TypedResults.Created($"/api/v1/keys/{key.Id}", new CreatedKeyResponse(
                 shown.Id, shown.Name, shown.Scopes, shown.Projects, shown.AllowedIps, shown.ExpiresAt, shown.CreatedAt,
