@@ -67,7 +67,7 @@ public sealed class CommandSupervisor(
                 var lost = await store.MarkLostAsync(runnerTimeout, stoppingToken);
                 if (lost > 0)
                 {
-                    logger.LogWarning("Marked {Count} commands lost: the replica running them stopped", lost);
+                    SupervisorLog.MarkedLost(logger, lost);
                 }
 
                 if (sinceSweep.Elapsed >= sweepInterval)
@@ -79,10 +79,17 @@ public sealed class CommandSupervisor(
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // A database outage must not stop the loop: the heartbeat resumes when it is back.
-                logger.LogWarning("Command heartbeat failed: {Message}", ex.Message);
+                SupervisorLog.HeartbeatFailed(logger, ex);
             }
 
-            await Task.Delay(interval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            try
+            {
+                await Task.Delay(interval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
     }
 
@@ -95,8 +102,16 @@ public sealed class CommandSupervisor(
             execution.RequestStop(CommandStatuses.Lost, "The API replica running this command shut down.");
         }
 
-        await Task.WhenAll(running.Values.Select(e => e.Completion)).WaitAsync(cancellationToken)
-            .ContinueWith(_ => { }, TaskScheduler.Default);
+        try
+        {
+            // RunAsync records every outcome itself, so only the host's shutdown timeout can end this wait early.
+            await Task.WhenAll(running.Values.Select(e => e.Completion)).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The host stops waiting: what has not been recorded yet is marked lost by another replica.
+        }
+
         await shutdown.CancelAsync();
         await base.StopAsync(cancellationToken);
     }
@@ -204,7 +219,7 @@ public sealed class CommandSupervisor(
             }
             catch (RuntimeUnavailableException ex)
             {
-                logger.LogWarning("Command {CommandId} could not start: {Message}", command.Id, ex.Message);
+                SupervisorLog.StartFailed(logger, command.Id, ex);
                 return new CommandOutcome(CommandStatuses.Failed, null, ex.Message);
             }
 
@@ -243,15 +258,22 @@ public sealed class CommandSupervisor(
                 {
                     // Its output can no longer be stored: stop it rather than let it run unseen.
                     execution.RequestStop(CommandStatuses.Failed);
-                    await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(settings.CancelGraceSeconds + 5))
-                        .ContinueWith(_ => { }, TaskScheduler.Default);
+                    try
+                    {
+                        await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(settings.CancelGraceSeconds + 5));
+                    }
+                    catch (TimeoutException)
+                    {
+                        // Not even SIGKILL ended it in time; the original failure below is what the outcome reports.
+                    }
+
                     throw;
                 }
             }
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Command {CommandId} failed inside rdev", command.Id);
+            SupervisorLog.FailedInside(logger, command.Id, ex);
             return new CommandOutcome(CommandStatuses.Failed, exitCode, "rdev could not store this command's output.");
         }
     }

@@ -95,13 +95,23 @@ public sealed class ResourceWatcher<T, TList>(
                 Ending.Closed => DiscoveryEvents.WatchClosed,
                 _ => DiscoveryEvents.WatchError,
             });
-            logger.Log(delay == TimeSpan.Zero ? LogLevel.Information : LogLevel.Warning,
-                "Watch of {Resource} ended ({Ending}: {Detail}); {Next} in {Delay} (failures in a row: {Failures})",
-                resource, ending, detail, resourceVersion is null ? "relisting" : $"resuming from {resourceVersion}", delay, failures);
+            var level = delay == TimeSpan.Zero ? LogLevel.Information : LogLevel.Warning;
+            if (logger.IsEnabled(level))
+            {
+                WatchLog.WatchEnded(logger, level, resource, ending.ToString(), detail,
+                    resourceVersion is null ? "relisting" : $"resuming from {resourceVersion}", delay, failures);
+            }
             if (delay > TimeSpan.Zero)
             {
                 health.Report(resource, live: false, $"Reconnecting after {ending}: {detail}");
-                await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                try
+                {
+                    await Task.Delay(delay, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
             }
         }
     }
