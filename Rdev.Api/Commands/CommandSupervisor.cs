@@ -292,7 +292,7 @@ public sealed class CommandSupervisor(
         var stalled = $"rdev stopped this command: its output could not be stored for {giveUp:0.#} s (the database was unreachable).";
         try
         {
-            RunnerStart? pendingStart = start;
+            var pendingStart = start;
             const int maxBatchChars = 1024 * 1024;
             var batch = new List<CommandEvent>();
             while (await output.Reader.WaitToReadAsync())

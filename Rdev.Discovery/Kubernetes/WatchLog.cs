@@ -1,5 +1,8 @@
 namespace Rdev.Discovery.Kubernetes;
 
+/// <summary>How one watch of a <see cref="ResourceWatcher{T, TList}"/> ended.</summary>
+internal enum WatchEnding { Closed, Expired, Stalled, Failed }
+
 /// <summary>The log lines of the Kubernetes discovery (the watcher is generic, so they live here).</summary>
 internal static partial class WatchLog
 {
@@ -9,5 +12,5 @@ internal static partial class WatchLog
     // Information for a clean resume, Warning when it waits first.
     [LoggerMessage("Watch of {Resource} ended ({Ending}: {Detail}); {Next} in {Delay} (failures in a row: {Failures})")]
     public static partial void WatchEnded(
-        ILogger logger, LogLevel level, string resource, string ending, string detail, string next, TimeSpan delay, int failures);
+        ILogger logger, LogLevel level, string resource, WatchEnding ending, string detail, string next, TimeSpan delay, int failures);
 }
