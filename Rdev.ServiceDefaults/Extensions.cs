@@ -63,7 +63,9 @@ public static class Extensions
             })
             .WithTracing(tracing =>
             {
-                tracing.AddSource(builder.Environment.ApplicationName)
+                // Background loops' database and HTTP calls would otherwise each be a trace of their own.
+                tracing.SetSampler(new BackgroundSpanSampler())
+                    .AddSource(builder.Environment.ApplicationName)
                     .AddSource("Rdev.*")
                     .AddAspNetCoreInstrumentation(options =>
                         // Probes and scrapes would drown every real trace.

@@ -12,7 +12,7 @@ namespace Rdev.Api.Audit;
 /// At most <see cref="MaxSourcesPerFlush"/> addresses are tracked between flushes; the rest are counted together
 /// under a NULL address.
 /// </summary>
-public sealed class AuthFailureAudit(NpgsqlDataSource dataSource, TimeProvider time, ILogger<AuthFailureAudit> logger)
+public sealed partial class AuthFailureAudit(NpgsqlDataSource dataSource, TimeProvider time, ILogger<AuthFailureAudit> logger)
     : PeriodicFlusher(FlushInterval)
 {
     public static readonly TimeSpan Window = TimeSpan.FromMinutes(1);
@@ -95,7 +95,10 @@ public sealed class AuthFailureAudit(NpgsqlDataSource dataSource, TimeProvider t
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException or OperationCanceledException or ObjectDisposedException)
         {
-            logger.LogWarning("Could not write {Count} aggregated authentication-failure audit rows: {Message}", rows.Count, ex.Message);
+            LogWriteFailed(logger, rows.Count, ex);
         }
     }
+
+    [LoggerMessage(LogLevel.Warning, "Could not write {Count} aggregated authentication-failure audit rows")]
+    private static partial void LogWriteFailed(ILogger logger, int count, Exception exception);
 }

@@ -110,7 +110,10 @@ internal sealed class CommandExecution(CommandRecord command, RunTarget target, 
         }
         catch (Exception ex) when (ex is RuntimeUnavailableException or InvalidOperationException)
         {
-            logger?.LogWarning("Could not signal command {CommandId}: {Message}", Command.Id, ex.Message);
+            if (logger is not null)
+            {
+                SupervisorLog.SignalFailed(logger, Command.Id, ex);
+            }
         }
     }
 

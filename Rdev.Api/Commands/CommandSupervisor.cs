@@ -14,7 +14,7 @@ namespace Rdev.Api.Commands;
 /// keeps this replica's heartbeat, marks the commands of replicas that died as <c>lost</c>, and sweeps its own
 /// unfinished commands that it no longer runs, so that no command stays <c>running</c> on a live replica.
 /// </summary>
-public sealed class CommandSupervisor(
+public sealed partial class CommandSupervisor(
     CommandStore store,
     ICommandRunner runner,
     PostgresNotifications notifications,
@@ -67,7 +67,7 @@ public sealed class CommandSupervisor(
                 var lost = await store.MarkLostAsync(runnerTimeout, stoppingToken);
                 if (lost > 0)
                 {
-                    logger.LogWarning("Marked {Count} commands lost: the replica running them stopped", lost);
+                    SupervisorLog.MarkedLost(logger, lost);
                 }
 
                 if (sinceSweep.Elapsed >= sweepInterval)
@@ -79,10 +79,17 @@ public sealed class CommandSupervisor(
             catch (Exception ex) when (ex is not OperationCanceledException)
             {
                 // A database outage must not stop the loop: the heartbeat resumes when it is back.
-                logger.LogWarning("Command heartbeat failed: {Message}", ex.Message);
+                SupervisorLog.HeartbeatFailed(logger, ex);
             }
 
-            await Task.Delay(interval, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+            try
+            {
+                await Task.Delay(interval, stoppingToken);
+            }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
     }
 
@@ -95,8 +102,16 @@ public sealed class CommandSupervisor(
             execution.RequestStop(CommandStatuses.Lost, "The API replica running this command shut down.");
         }
 
-        await Task.WhenAll(running.Values.Select(e => e.Completion)).WaitAsync(cancellationToken)
-            .ContinueWith(_ => { }, TaskScheduler.Default);
+        try
+        {
+            // RunAsync records every outcome itself, so only the host's shutdown timeout can end this wait early.
+            await Task.WhenAll(running.Values.Select(e => e.Completion)).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The host stops waiting: what has not been recorded yet is marked lost by another replica.
+        }
+
         await shutdown.CancelAsync();
         await base.StopAsync(cancellationToken);
     }
@@ -204,7 +219,7 @@ public sealed class CommandSupervisor(
             }
             catch (RuntimeUnavailableException ex)
             {
-                logger.LogWarning("Command {CommandId} could not start: {Message}", command.Id, ex.Message);
+                SupervisorLog.StartFailed(logger, command.Id, ex);
                 return new CommandOutcome(CommandStatuses.Failed, null, ex.Message);
             }
 
@@ -243,84 +258,23 @@ public sealed class CommandSupervisor(
                 {
                     // Its output can no longer be stored: stop it rather than let it run unseen.
                     execution.RequestStop(CommandStatuses.Failed);
-                    await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(settings.CancelGraceSeconds + 5))
-                        .ContinueWith(_ => { }, TaskScheduler.Default);
+                    try
+                    {
+                        await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(settings.CancelGraceSeconds + 5));
+                    }
+                    catch (TimeoutException)
+                    {
+                        // Not even SIGKILL ended it in time; the original failure below is what the outcome reports.
+                    }
+
                     throw;
                 }
             }
         }
         catch (Exception ex)
         {
-            logger.LogError(ex, "Command {CommandId} failed inside rdev", command.Id);
+            SupervisorLog.FailedInside(logger, command.Id, ex);
             return new CommandOutcome(CommandStatuses.Failed, exitCode, "rdev could not store this command's output.");
         }
-    }
-
-    // Batches form by themselves: whatever arrived while the previous batch was being written goes in the next one.
-    // A database that is unreachable delays the batch (the bounded channel then holds the process back) and the write
-    // is retried until it succeeds; a running command whose output waits longer than WriteGiveUpSeconds is stopped.
-    // A write the database refuses fails the command, and closing the channel unblocks the output pump.
-    private async Task WriteEventsAsync(
-        CommandExecution execution, Channel<(string Type, string Data)> output, OutputProcessor processor, RunnerStart start,
-        Func<long> nextSeq)
-    {
-        var id = execution.Command.Id;
-        var giveUp = options.Value.WriteGiveUpSeconds;
-        var stopped = false;
-        var stalled = $"rdev stopped this command: its output could not be stored for {giveUp:0.#} s (the database was unreachable).";
-        try
-        {
-            RunnerStart? pendingStart = start;
-            const int maxBatchChars = 1024 * 1024;
-            var batch = new List<CommandEvent>();
-            while (await output.Reader.WaitToReadAsync())
-            {
-                var chars = 0;
-                while (chars < maxBatchChars && output.Reader.TryRead(out var e))
-                {
-                    batch.Add(new CommandEvent(nextSeq(), e.Type, e.Data));
-                    chars += e.Data.Length;
-                }
-
-                await StoreAsync(
-                    ct => store.AppendEventsAsync(id, batch, processor.OutputBytes, processor.Truncated, pendingStart, ct),
-                    onStalled: () =>
-                    {
-                        if (!stopped)
-                        {
-                            stopped = true;
-                            SupervisorLog.WritesStalled(logger, id, giveUp);
-                            execution.RequestStop(CommandStatuses.Failed, stalled);
-                        }
-                    });
-                pendingStart = null;
-                batch.Clear();
-            }
-        }
-        catch (Exception ex)
-        {
-            output.Writer.TryComplete(ex);
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// Runs a write through <see cref="StoreRetry"/> until it succeeds or the replica stops; <paramref name="onStalled"/>
-    /// runs before each retry once the write has been failing for <see cref="CommandOptions.WriteGiveUpSeconds"/>.
-    /// </summary>
-    private async Task StoreAsync(Func<CancellationToken, Task> write, Action? onStalled = null)
-    {
-        var giveUp = TimeSpan.FromSeconds(options.Value.WriteGiveUpSeconds);
-        var since = Stopwatch.StartNew();
-        var attempts = 0;
-        await storeRetry.ExecuteAsync(async ct =>
-        {
-            if (attempts++ > 0 && since.Elapsed >= giveUp)
-            {
-                onStalled?.Invoke();
-            }
-
-            await write(ct);
-        }, shutdown.Token);
     }
 }

@@ -16,4 +16,19 @@ internal static partial class SupervisorLog
 
     [LoggerMessage(LogLevel.Warning, "Finalised {Count} commands of this replica that no longer ran")]
     public static partial void Swept(ILogger logger, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Marked {Count} commands lost: the replica running them stopped")]
+    public static partial void MarkedLost(ILogger logger, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Command heartbeat failed")]
+    public static partial void HeartbeatFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(LogLevel.Warning, "Command {CommandId} could not start")]
+    public static partial void StartFailed(ILogger logger, Guid commandId, Exception exception);
+
+    [LoggerMessage(LogLevel.Error, "Command {CommandId} failed inside rdev")]
+    public static partial void FailedInside(ILogger logger, Guid commandId, Exception exception);
+
+    [LoggerMessage(LogLevel.Warning, "Could not signal command {CommandId}")]
+    public static partial void SignalFailed(ILogger logger, Guid commandId, Exception exception);
 }

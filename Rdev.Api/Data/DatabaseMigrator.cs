@@ -1,6 +1,7 @@
 using System.Runtime.ExceptionServices;
 using DbUp;
 using Npgsql;
+using Polly;
 
 namespace Rdev.Api.Data;
 
@@ -8,7 +9,7 @@ namespace Rdev.Api.Data;
 /// Applies the SQL scripts in Data/Migrations (DbUp, journal table <c>schemaversions</c>) before the API serves.
 /// A Postgres advisory lock makes replicas that start together take turns: the second finds nothing left to do.
 /// </summary>
-public sealed class DatabaseMigrator(
+public sealed partial class DatabaseMigrator(
     NpgsqlDataSource dataSource,
     IConfiguration configuration,
     ILogger<DatabaseMigrator> logger) : IHostedService
@@ -17,26 +18,14 @@ public sealed class DatabaseMigrator(
     private const long MigrationLockKey = 0x7264_6576_6d69_67;
     private static readonly TimeSpan StartupTimeout = TimeSpan.FromSeconds(60);
 
+    private readonly ResiliencePipeline retry = DatabaseRetry.Migrations((ex, delay) => LogUnreachable(logger, delay, ex));
+
     public async Task StartAsync(CancellationToken cancellationToken)
     {
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         timeout.CancelAfter(StartupTimeout);
-        var attempt = 0;
-        while (true)
-        {
-            try
-            {
-                await MigrateAsync(timeout.Token);
-                return;
-            }
-            catch (NpgsqlException ex) when (ex.IsTransient && !timeout.IsCancellationRequested)
-            {
-                // The database may still be starting (a rollout, a restarted Postgres): wait, do not crash-loop.
-                var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 250 * Math.Pow(2, attempt++)));
-                logger.LogWarning("Database not reachable for migrations ({Message}); retrying in {Delay}", ex.Message, delay);
-                await Task.Delay(delay, timeout.Token);
-            }
-        }
+        // The database may still be starting (a rollout, a restarted Postgres): wait, do not crash-loop.
+        await retry.ExecuteAsync(async ct => await MigrateAsync(ct), timeout.Token);
     }
 
     private async Task MigrateAsync(CancellationToken ct)
@@ -69,4 +58,7 @@ public sealed class DatabaseMigrator(
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(LogLevel.Warning, "Database not reachable for migrations; retrying in {Delay}")]
+    private static partial void LogUnreachable(ILogger logger, TimeSpan delay, Exception? exception);
 }

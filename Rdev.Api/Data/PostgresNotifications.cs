@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using Npgsql;
+using Polly;
 
 namespace Rdev.Api.Data;
 
@@ -15,13 +16,14 @@ public sealed record NotificationChannel(string Name);
 /// Notifications sent while the connection is down are lost, so after every (re)connect each subscriber is called
 /// with a <c>null</c> payload, meaning "reload what you cache".
 /// </remarks>
-public sealed class PostgresNotifications(
+public sealed partial class PostgresNotifications(
     NpgsqlDataSource dataSource,
     IEnumerable<NotificationChannel> channels,
     ILogger<PostgresNotifications> logger) : BackgroundService
 {
     private readonly ConcurrentDictionary<string, ImmutableHandlers> handlers = new();
     private readonly TaskCompletionSource connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ResiliencePipeline reconnect = DatabaseRetry.Reconnect((ex, delay) => LogReconnecting(logger, delay, ex));
 
     /// <summary>Completes once the first LISTEN is in place.</summary>
     public Task Connected => connected.Task;
@@ -35,42 +37,56 @@ public sealed class PostgresNotifications(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var attempt = 0;
-        while (!stoppingToken.IsCancellationRequested)
+        try
         {
-            try
+            while (!stoppingToken.IsCancellationRequested)
             {
-                await using var connection = await dataSource.OpenConnectionAsync(stoppingToken);
-                connection.Notification += (_, e) => Dispatch(e.Channel, e.Payload);
-                foreach (var channel in channels.Select(c => c.Name).Distinct())
+                // Connecting is retried with backoff; a connection that worked and then dropped is replaced at once.
+                await using var connection = await reconnect.ExecuteAsync(ListenAsync, stoppingToken);
+                try
                 {
-                    await using var listen = new NpgsqlCommand($"LISTEN \"{channel}\"", connection);
-                    await listen.ExecuteNonQueryAsync(stoppingToken);
+                    while (!stoppingToken.IsCancellationRequested)
+                    {
+                        await connection.WaitAsync(stoppingToken);
+                    }
                 }
-
-                attempt = 0;
-                foreach (var channel in handlers.Keys)
+                catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
                 {
-                    Dispatch(channel, null);
+                    LogConnectionLost(logger, ex);
                 }
-
-                connected.TrySetResult();
-                while (!stoppingToken.IsCancellationRequested)
-                {
-                    await connection.WaitAsync(stoppingToken);
-                }
-            }
-            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (Exception ex) when (ex is NpgsqlException or InvalidOperationException or IOException or TimeoutException)
-            {
-                var delay = TimeSpan.FromMilliseconds(Math.Min(5000, 100 * Math.Pow(2, attempt++)) + Random.Shared.Next(100));
-                logger.LogWarning("Lost the notification connection ({Message}); reconnecting in {Delay}", ex.Message, delay);
-                await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+        }
+    }
+
+    /// <summary>Opens the connection, LISTENs on every channel, and tells subscribers to reload what they cache.</summary>
+    private async ValueTask<NpgsqlConnection> ListenAsync(CancellationToken ct)
+    {
+        var connection = await dataSource.OpenConnectionAsync(ct);
+        try
+        {
+            connection.Notification += (_, e) => Dispatch(e.Channel, e.Payload);
+            foreach (var channel in channels.Select(c => c.Name).Distinct())
+            {
+                await using var listen = new NpgsqlCommand($"LISTEN \"{channel}\"", connection);
+                await listen.ExecuteNonQueryAsync(ct);
+            }
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+
+        foreach (var channel in handlers.Keys)
+        {
+            Dispatch(channel, null);
+        }
+
+        connected.TrySetResult();
+        return connection;
     }
 
     private void Dispatch(string channel, string? payload)
@@ -88,10 +104,19 @@ public sealed class PostgresNotifications(
             }
             catch (Exception ex)
             {
-                logger.LogError(ex, "A subscriber of {Channel} failed", channel);
+                LogSubscriberFailed(logger, channel, ex);
             }
         }
     }
+
+    [LoggerMessage(LogLevel.Warning, "Lost the notification connection; reconnecting")]
+    private static partial void LogConnectionLost(ILogger logger, Exception exception);
+
+    [LoggerMessage(LogLevel.Warning, "Cannot open the notification connection; retrying in {Delay}")]
+    private static partial void LogReconnecting(ILogger logger, TimeSpan delay, Exception? exception);
+
+    [LoggerMessage(LogLevel.Error, "A subscriber of {Channel} failed")]
+    private static partial void LogSubscriberFailed(ILogger logger, string channel, Exception exception);
 
     private sealed record ImmutableHandlers(Action<string?>[] Items);
 

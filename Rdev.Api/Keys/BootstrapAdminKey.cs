@@ -8,7 +8,7 @@ namespace Rdev.Api.Keys;
 /// for the same id rotates it (and re-enables it if it was revoked), and a bootstrap key revoked through the API
 /// stays revoked across restarts until its secret is changed. The key itself is never logged.
 /// </summary>
-public sealed class BootstrapAdminKey(
+public sealed partial class BootstrapAdminKey(
     IOptions<RdevOptions> options,
     ApiKeyStore store,
     ApiKeyCache cache,
@@ -20,31 +20,45 @@ public sealed class BootstrapAdminKey(
         var key = options.Value.BootstrapAdminKey;
         if (string.IsNullOrWhiteSpace(key))
         {
-            logger.LogInformation("No Rdev:BootstrapAdminKey configured; keys must already exist");
+            LogNotConfigured(logger);
             return;
         }
 
-        // The format was checked by ValidateBootstrapAdminKey when options were validated at start.
-        ApiKeyFormat.TryParse(key.Trim(), out var idRange, out var secretRange);
+        if (!ApiKeyFormat.TryParse(key.Trim(), out var idRange, out var secretRange))
+        {
+            throw new InvalidOperationException("Rdev:BootstrapAdminKey is malformed; ValidateBootstrapAdminKey should have failed the start.");
+        }
+
         var id = key.Trim()[idRange];
         var outcome = await store.EnsureBootstrapAsync(id, ApiKeyFormat.HashSecret(key.Trim().AsSpan()[secretRange]), time.GetUtcNow(), cancellationToken);
         cache.Evict(id);
         switch (outcome)
         {
             case BootstrapOutcome.Created:
-                logger.LogInformation("Bootstrap admin key {KeyId} created", id);
+                LogCreated(logger, id);
                 break;
             case BootstrapOutcome.Rotated:
-                logger.LogWarning("Bootstrap admin key {KeyId} had a different secret; rotated to the configured one", id);
+                LogRotated(logger, id);
                 break;
             case BootstrapOutcome.UnchangedRevoked:
-                logger.LogWarning(
-                    "Bootstrap admin key {KeyId} is revoked and stays revoked; configure a new secret to re-enable it", id);
+                LogStaysRevoked(logger, id);
                 break;
         }
     }
 
     public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+    [LoggerMessage(LogLevel.Information, "No Rdev:BootstrapAdminKey configured; keys must already exist")]
+    private static partial void LogNotConfigured(ILogger logger);
+
+    [LoggerMessage(LogLevel.Information, "Bootstrap admin key {KeyId} created")]
+    private static partial void LogCreated(ILogger logger, string keyId);
+
+    [LoggerMessage(LogLevel.Warning, "Bootstrap admin key {KeyId} had a different secret; rotated to the configured one")]
+    private static partial void LogRotated(ILogger logger, string keyId);
+
+    [LoggerMessage(LogLevel.Warning, "Bootstrap admin key {KeyId} is revoked and stays revoked; configure a new secret to re-enable it")]
+    private static partial void LogStaysRevoked(ILogger logger, string keyId);
 }
 
 /// <summary>

@@ -6,7 +6,7 @@ namespace Rdev.Api.Keys;
 /// Keeps <c>last_used_at</c> roughly current without a database write per request: each key is noted at most once
 /// per <see cref="Resolution"/> on this replica, and the notes are written in one batch every few seconds.
 /// </summary>
-public sealed class KeyUsageRecorder(ApiKeyStore store, TimeProvider time, ILogger<KeyUsageRecorder> logger) : PeriodicFlusher(FlushInterval)
+public sealed partial class KeyUsageRecorder(ApiKeyStore store, TimeProvider time, ILogger<KeyUsageRecorder> logger) : PeriodicFlusher(FlushInterval)
 {
     public static readonly TimeSpan Resolution = TimeSpan.FromMinutes(1);
     private static readonly TimeSpan FlushInterval = TimeSpan.FromSeconds(2);
@@ -51,7 +51,10 @@ public sealed class KeyUsageRecorder(ApiKeyStore store, TimeProvider time, ILogg
         catch (Exception ex) when (ex is Npgsql.NpgsqlException or TimeoutException or OperationCanceledException or ObjectDisposedException)
         {
             // Usage times are informational; losing one batch during an outage is acceptable.
-            logger.LogWarning("Could not record key usage for {Count} keys: {Message}", ids.Count, ex.Message);
+            LogRecordFailed(logger, ids.Count, ex);
         }
     }
+
+    [LoggerMessage(LogLevel.Warning, "Could not record key usage for {Count} keys")]
+    private static partial void LogRecordFailed(ILogger logger, int count, Exception exception);
 }

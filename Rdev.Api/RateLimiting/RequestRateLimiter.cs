@@ -140,9 +140,15 @@ public sealed class RequestRateLimiter : PartitionedRateLimiter<HttpContext>
         {
             buckets.Dispose();
         }
+
+        base.Dispose(disposing);
     }
 
-    protected override ValueTask DisposeAsyncCore() => buckets.DisposeAsync();
+    protected override async ValueTask DisposeAsyncCore()
+    {
+        await buckets.DisposeAsync();
+        await base.DisposeAsyncCore();
+    }
 
     private readonly record struct Partition(string? KeyId, IPAddress? Address, BucketSettings? Settings);
 

@@ -27,27 +27,27 @@ public sealed class CommandEventStream(Guid commandId, long afterSeq) : IResult
     // bounds the API's memory with many subscribers (docs/benchmarks.md).
     private const int PageSize = 16;
 
-    public async Task ExecuteAsync(HttpContext context)
+    public async Task ExecuteAsync(HttpContext httpContext)
     {
-        var services = context.RequestServices;
+        var services = httpContext.RequestServices;
         var store = services.GetRequiredService<CommandStore>();
         var signals = services.GetRequiredService<CommandEventSignals>();
         var metrics = services.GetRequiredService<CommandMetrics>();
         var settings = services.GetRequiredService<IOptions<StreamingOptions>>().Value;
         var stopping = services.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
 
-        var response = context.Response;
+        var response = httpContext.Response;
         response.ContentType = "text/event-stream";
         response.Headers.CacheControl = "no-cache";
         response.Headers["X-Accel-Buffering"] = "no";
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        httpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
 
         using var waiter = signals.Register(commandId);
-        using var keyWatch = context.Features.Get<ApiKey>() is { } key
+        using var keyWatch = httpContext.Features.Get<ApiKey>() is { } key
             ? new KeyValidityWatch(services.GetRequiredService<ApiKeyCache>(), services.GetRequiredService<TimeProvider>(),
                 key, TimeSpan.FromSeconds(settings.KeyRecheckSeconds), waiter.Signal)
             : null;
-        using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);
+        using var linked = CancellationTokenSource.CreateLinkedTokenSource(httpContext.RequestAborted, stopping);
         var ct = linked.Token;
         var heartbeat = TimeSpan.FromSeconds(settings.HeartbeatSeconds);
         // Wake up at least this often so a revoked or expired key is noticed; heartbeats still follow their own clock.
@@ -100,13 +100,13 @@ public sealed class CommandEventStream(Guid commandId, long afterSeq) : IResult
                 }
             }
         }
-        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested && !httpContext.RequestAborted.IsCancellationRequested)
         {
             // This replica is shutting down: tell the client to come back (to any replica) with its Last-Event-ID.
             Write(response.BodyWriter, $"retry: {settings.ReconnectMilliseconds.ToString(CultureInfo.InvariantCulture)}\n\n");
             await response.BodyWriter.FlushAsync(CancellationToken.None);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (OperationCanceledException) when (httpContext.RequestAborted.IsCancellationRequested)
         {
             // The client went away; the command goes on.
         }

@@ -5,7 +5,7 @@ using Npgsql;
 
 namespace Rdev.AppHost.Postgres;
 
-public static class ExecutablePostgresExtensions
+public static partial class ExecutablePostgresExtensions
 {
     /// <summary>
     /// Runs the PostgreSQL server found in <paramref name="binDirectory"/> as an executable resource with its data in
@@ -100,7 +100,7 @@ public static class ExecutablePostgresExtensions
         }
 
         var logger = services.GetRequiredService<ILoggerFactory>().CreateLogger("Rdev.AppHost.Postgres");
-        logger.LogInformation("Creating a new PostgreSQL data directory in {DataDirectory}", dataDirectory);
+        LogCreatingDataDirectory(logger, dataDirectory);
 
         Directory.CreateDirectory(dataDirectory);
         var passwordFile = Path.Combine(stateDirectory, "initdb-password");
@@ -161,4 +161,7 @@ public static class ExecutablePostgresExtensions
         await using var create = new NpgsqlCommand($"CREATE DATABASE {quoted}", connection);
         await create.ExecuteNonQueryAsync(ct);
     }
+
+    [LoggerMessage(LogLevel.Information, "Creating a new PostgreSQL data directory in {DataDirectory}")]
+    private static partial void LogCreatingDataDirectory(ILogger logger, string dataDirectory);
 }

@@ -75,7 +75,7 @@ public sealed class ClusterState(string ns, ProjectPublisher publisher, IssueRep
         // The list and watch select the one ConfigMap by name, so at most one item arrives.
         public void Reset(IReadOnlyList<V1ConfigMap> items) => state.Change(() =>
         {
-            state.settings = ClusterProjects.ParseConfigMap(items.FirstOrDefault());
+            state.settings = ClusterProjects.ParseConfigMap(items.Count > 0 ? items[0] : null);
             state.configMapListed = true;
         });
 

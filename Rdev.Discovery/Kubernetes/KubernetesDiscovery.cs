@@ -29,8 +29,7 @@ public sealed class KubernetesDiscovery(
         var ns = kubernetesNamespace.Name;
         var configMapSelector = $"metadata.name={settings.ConfigMapName}";
         var logger = loggers.CreateLogger<KubernetesDiscovery>();
-        logger.LogInformation("Discovering projects in namespace {Namespace}: pods labeled {Selector} and ConfigMap {ConfigMap}",
-            ns, ClusterProjects.LabelSelector, settings.ConfigMapName);
+        WatchLog.Discovering(logger, ns, ClusterProjects.LabelSelector, settings.ConfigMapName);
 
         var state = new ClusterState(ns, publisher, new IssueReporter(metrics, logger));
         var pods = new ResourceWatcher<V1Pod, V1PodList>(

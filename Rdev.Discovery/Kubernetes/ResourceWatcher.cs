@@ -33,8 +33,6 @@ public sealed class ResourceWatcher<T, TList>(
     where T : IKubernetesObject<V1ObjectMeta>
     where TList : IKubernetesObject<V1ListMeta>, IItems<T>
 {
-    private enum Ending { Closed, Expired, Stalled, Failed }
-
     public async Task RunAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
@@ -42,7 +40,7 @@ public sealed class ResourceWatcher<T, TList>(
         string? resourceVersion = null;
         while (!stoppingToken.IsCancellationRequested)
         {
-            Ending ending;
+            WatchEnding ending;
             string detail;
             var delivered = false;
             try
@@ -61,47 +59,58 @@ public sealed class ResourceWatcher<T, TList>(
             }
             catch (Exception ex)
             {
-                (ending, detail) = (Ending.Failed, Describe(ex));
+                (ending, detail) = (WatchEnding.Failed, Describe(ex));
             }
 
             if (delivered)
             {
                 failures = 0;
             }
-            else if (ending == Ending.Closed)
+            else if (ending == WatchEnding.Closed)
             {
                 // A watch that ends before its first line (KubernetesClient 21 throws for that; others may not)
                 // must not become a tight resume loop.
-                ending = Ending.Failed;
+                ending = WatchEnding.Failed;
             }
 
-            expiredInARow = ending == Ending.Expired && !delivered ? expiredInARow + 1 : 0;
+            expiredInARow = ending == WatchEnding.Expired && !delivered ? expiredInARow + 1 : 0;
             var delay = TimeSpan.Zero;
-            if (ending is Ending.Stalled or Ending.Failed || expiredInARow > 1)
+            if (ending is WatchEnding.Stalled or WatchEnding.Failed || expiredInARow > 1)
             {
                 delay = settings.RetryBaseDelay * Math.Pow(2, Math.Min(failures, 5))
                     + settings.RetryBaseDelay * Random.Shared.NextDouble();
                 failures++;
             }
 
-            if (ending != Ending.Closed)
+            if (ending != WatchEnding.Closed)
             {
                 resourceVersion = null;
             }
 
             metrics.Event(ending switch
             {
-                Ending.Expired => DiscoveryEvents.WatchExpired,
-                Ending.Closed => DiscoveryEvents.WatchClosed,
+                WatchEnding.Expired => DiscoveryEvents.WatchExpired,
+                WatchEnding.Closed => DiscoveryEvents.WatchClosed,
                 _ => DiscoveryEvents.WatchError,
             });
-            logger.Log(delay == TimeSpan.Zero ? LogLevel.Information : LogLevel.Warning,
-                "Watch of {Resource} ended ({Ending}: {Detail}); {Next} in {Delay} (failures in a row: {Failures})",
-                resource, ending, detail, resourceVersion is null ? "relisting" : $"resuming from {resourceVersion}", delay, failures);
+            var level = delay == TimeSpan.Zero ? LogLevel.Information : LogLevel.Warning;
+            if (logger.IsEnabled(level))
+            {
+                WatchLog.WatchEnded(logger, level, resource, ending, detail,
+                    resourceVersion is null ? "relisting" : $"resuming from {resourceVersion}", delay, failures);
+            }
+
             if (delay > TimeSpan.Zero)
             {
                 health.Report(resource, live: false, $"Reconnecting after {ending}: {detail}");
-                await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
+                try
+                {
+                    await Task.Delay(delay, stoppingToken);
+                }
+                catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+                {
+                    return;
+                }
             }
         }
     }
@@ -126,7 +135,7 @@ public sealed class ResourceWatcher<T, TList>(
         return resourceVersion;
     }
 
-    private async Task<(Ending Ending, bool Delivered, string Detail, string ResourceVersion)> WatchAsync(string resourceVersion, CancellationToken stoppingToken)
+    private async Task<(WatchEnding Ending, bool Delivered, string Detail, string ResourceVersion)> WatchAsync(string resourceVersion, CancellationToken stoppingToken)
     {
         // The server ends the watch after a spread-out timeout, as client-go asks; a connection that goes silent for
         // longer than that plus a margin is half-open and is abandoned.
@@ -162,18 +171,18 @@ public sealed class ResourceWatcher<T, TList>(
         }
         catch (OperationCanceledException) when (stall.IsCancellationRequested && !stoppingToken.IsCancellationRequested)
         {
-            return (Ending.Stalled, delivered, $"nothing received for {stallAfter}", resourceVersion);
+            return (WatchEnding.Stalled, delivered, $"nothing received for {stallAfter}", resourceVersion);
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {
-            return (Ending.Failed, delivered, Describe(ex), resourceVersion);
+            return (WatchEnding.Failed, delivered, Describe(ex), resourceVersion);
         }
 
         return error switch
         {
-            null => (Ending.Closed, delivered, "closed by the server", resourceVersion),
-            KubernetesException { Status.Code: 410 } => (Ending.Expired, delivered, "410 Gone: resourceVersion too old", resourceVersion),
-            _ => (Ending.Failed, delivered, Describe(error), resourceVersion),
+            null => (WatchEnding.Closed, delivered, "closed by the server", resourceVersion),
+            KubernetesException { Status.Code: 410 } => (WatchEnding.Expired, delivered, "410 Gone: resourceVersion too old", resourceVersion),
+            _ => (WatchEnding.Failed, delivered, Describe(error), resourceVersion),
         };
     }
 

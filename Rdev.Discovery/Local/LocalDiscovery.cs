@@ -10,7 +10,7 @@ namespace Rdev.Discovery.Local;
 /// <see cref="WorkspaceFile"/>). The watch is not recursive on purpose: a recursive one
 /// costs an inotify watch per folder of every workspace (node_modules, .git) and can exhaust the per-user limit.
 /// </summary>
-public sealed class LocalDiscovery(
+public sealed partial class LocalDiscovery(
     IOptions<DiscoveryOptions> options,
     ProjectPublisher publisher,
     DiscoveryHealth health,
@@ -29,12 +29,12 @@ public sealed class LocalDiscovery(
         if (string.IsNullOrWhiteSpace(settings.ProjectsRoot))
         {
             health.Report(HealthSource, live: false, "Rdev:Local:ProjectsRoot is not set.");
-            logger.LogError("Rdev:Runtime is local but Rdev:Local:ProjectsRoot is not set; no projects will be discovered");
+            LogNoRoot(logger);
             return;
         }
 
         var root = Path.GetFullPath(settings.ProjectsRoot);
-        logger.LogInformation("Discovering local projects in {Root}", root);
+        LogDiscovering(logger, root);
         FileSystemWatcher? watcher = null;
         var reason = DiscoveryEvents.LocalRescan;
         try
@@ -74,7 +74,7 @@ public sealed class LocalDiscovery(
         if (!Directory.Exists(root))
         {
             health.Report(HealthSource, live: false, $"Projects root {root} does not exist.");
-            logger.LogWarning("Projects root {Root} does not exist; publishing no projects", root);
+            LogRootMissing(logger, root);
             publisher.Publish([]);
             return;
         }
@@ -90,7 +90,7 @@ public sealed class LocalDiscovery(
         {
             // A folder vanishing mid-scan, for example; the next event or rescan tries again.
             health.Report(HealthSource, live: false, $"Cannot scan {root}: {ex.Message}");
-            logger.LogWarning("Cannot scan {Root} ({Message}); retrying at the next change", root, ex.Message);
+            LogScanFailed(logger, root, ex);
         }
     }
 
@@ -114,7 +114,7 @@ public sealed class LocalDiscovery(
             watcher.Renamed += (_, _) => Signal();
             watcher.Error += (_, e) =>
             {
-                logger.LogWarning("File-system watch of {Root} overflowed or failed ({Message}); rescanning", root, e.GetException().Message);
+                LogWatchFailed(logger, root, e.GetException());
                 Signal();
             };
             watcher.EnableRaisingEvents = true;
@@ -123,7 +123,7 @@ public sealed class LocalDiscovery(
         catch (Exception ex) when (ex is IOException or ArgumentException or PlatformNotSupportedException)
         {
             // inotify watches are a per-user limit; the periodic rescan still finds every change.
-            logger.LogWarning("Cannot watch {Root} ({Message}); relying on the periodic rescan", root, ex.Message);
+            LogCannotWatch(logger, root, ex);
             return null;
         }
     }
@@ -153,4 +153,22 @@ public sealed class LocalDiscovery(
         changed.Wait(0, CancellationToken.None);
         return true;
     }
+
+    [LoggerMessage(LogLevel.Error, "Rdev:Runtime is local but Rdev:Local:ProjectsRoot is not set; no projects will be discovered")]
+    private static partial void LogNoRoot(ILogger logger);
+
+    [LoggerMessage(LogLevel.Information, "Discovering local projects in {Root}")]
+    private static partial void LogDiscovering(ILogger logger, string root);
+
+    [LoggerMessage(LogLevel.Warning, "Projects root {Root} does not exist; publishing no projects")]
+    private static partial void LogRootMissing(ILogger logger, string root);
+
+    [LoggerMessage(LogLevel.Warning, "Cannot scan {Root}; retrying at the next change")]
+    private static partial void LogScanFailed(ILogger logger, string root, Exception exception);
+
+    [LoggerMessage(LogLevel.Warning, "File-system watch of {Root} overflowed or failed; rescanning")]
+    private static partial void LogWatchFailed(ILogger logger, string root, Exception exception);
+
+    [LoggerMessage(LogLevel.Warning, "Cannot watch {Root}; relying on the periodic rescan")]
+    private static partial void LogCannotWatch(ILogger logger, string root, Exception exception);
 }

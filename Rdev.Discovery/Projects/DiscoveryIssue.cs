@@ -10,7 +10,7 @@ public sealed record DiscoveryIssue(string Type, string Subject, string Message,
 }
 
 /// <summary>Logs and counts the issues that are new since the previous call; forgets the ones that went away.</summary>
-public sealed class IssueReporter(DiscoveryMetrics metrics, ILogger logger)
+public sealed partial class IssueReporter(DiscoveryMetrics metrics, ILogger logger)
 {
     private HashSet<DiscoveryIssue> reported = [];
 
@@ -20,8 +20,11 @@ public sealed class IssueReporter(DiscoveryMetrics metrics, ILogger logger)
         foreach (var issue in current.Where(i => !reported.Contains(i)))
         {
             metrics.Event(issue.Type);
-            logger.Log(issue.Level, "Discovery {IssueType} for {Subject}: {Message}", issue.Type, issue.Subject, issue.Message);
+            LogIssue(logger, issue.Level, issue.Type, issue.Subject, issue.Message);
         }
         reported = current;
     }
+
+    [LoggerMessage("Discovery {IssueType} for {Subject}: {Message}")]
+    private static partial void LogIssue(ILogger logger, LogLevel level, string issueType, string subject, string message);
 }

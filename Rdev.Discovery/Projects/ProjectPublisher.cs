@@ -1,6 +1,8 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Npgsql;
+using Polly;
+using Polly.Retry;
 
 namespace Rdev.Discovery.Projects;
 
@@ -11,15 +13,47 @@ namespace Rdev.Discovery.Projects;
 /// successful one. A failed write is retried with backoff (the API may not have created the table yet, or the
 /// database restarts) while newer sets keep replacing the one waiting.
 /// </summary>
-public sealed class ProjectPublisher(
+public sealed partial class ProjectPublisher(
     ProjectStore store, IOptions<DiscoveryOptions> options, DiscoveryHealth health, DiscoveryMetrics metrics, ILogger<ProjectPublisher> logger)
     : BackgroundService
 {
     public const string HealthSource = "publisher";
-    private static readonly TimeSpan MaxRetryDelay = TimeSpan.FromSeconds(30);
+    private const string MissingTable = "the projects table does not exist yet (the API creates it at start-up)";
 
     private readonly Channel<Func<IEnumerable<DiscoveredProject>>> pending = Channel.CreateBounded<Func<IEnumerable<DiscoveredProject>>>(
         new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropOldest, SingleReader = true });
+
+    // 100 ms doubling to at most 30 s, with jitter, for as long as discovery runs.
+    private readonly ResiliencePipeline retry = new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder()
+                .Handle<NpgsqlException>().Handle<InvalidOperationException>().Handle<TimeoutException>(),
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(100),
+            MaxDelay = TimeSpan.FromSeconds(30),
+            OnRetry = args =>
+            {
+                metrics.Event(DiscoveryEvents.PublishFailed);
+                var ex = args.Outcome.Exception;
+                if (ex is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable })
+                {
+                    // Expected while the API has not started yet: said plainly, without a stack trace.
+                    health.Report(HealthSource, live: false, $"Cannot write projects: {MissingTable}");
+                    LogWriteFailed(logger, MissingTable, args.AttemptNumber + 1, args.RetryDelay, null);
+                }
+                else
+                {
+                    health.Report(HealthSource, live: false, $"Cannot write projects: {ex?.Message}");
+                    LogWriteFailed(logger, ex?.GetType().Name ?? "unknown", args.AttemptNumber + 1, args.RetryDelay, ex);
+                }
+
+                return ValueTask.CompletedTask;
+            },
+        })
+        .Build();
 
     /// <summary>Queues the complete desired set; only the newest queued set is written.</summary>
     public void Publish(IReadOnlyList<DiscoveredProject> projects) => pending.Writer.TryWrite(() => projects);
@@ -43,30 +77,40 @@ public sealed class ProjectPublisher(
                 return;
             }
 
-            latest = next;
-            if (!resync && written is not null && written.SequenceEqual(latest))
+            var current = next;
+            if (!resync && written is not null && written.SequenceEqual(current))
             {
+                latest = current;
                 continue;
             }
 
-            for (var failures = 1; !stoppingToken.IsCancellationRequested; failures++)
+            var retrying = false;
+            try
             {
-                try
+                await retry.ExecuteAsync(async ct =>
                 {
-                    await WriteAsync(latest, resync ? null : written, stoppingToken);
-                    written = latest;
-                    break;
-                }
-                catch (Exception ex) when (!stoppingToken.IsCancellationRequested && ex is NpgsqlException or InvalidOperationException or TimeoutException)
-                {
-                    written = null;
-                    await BackOffAsync(ex, failures, stoppingToken);
-                    if (pending.Reader.TryRead(out var newer))
+                    if (retrying)
                     {
-                        latest = [.. newer().OrderBy(p => p.Name, StringComparer.Ordinal)];
+                        // After a failure nothing is known to be written: write everything, and the newest set if
+                        // one arrived while waiting.
+                        written = null;
+                        if (pending.Reader.TryRead(out var newer))
+                        {
+                            current = [.. newer().OrderBy(p => p.Name, StringComparer.Ordinal)];
+                        }
                     }
-                }
+
+                    retrying = true;
+                    await WriteAsync(current, resync ? null : written, ct);
+                    written = current;
+                }, stoppingToken);
             }
+            catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
+
+            latest = current;
         }
     }
 
@@ -92,21 +136,8 @@ public sealed class ProjectPublisher(
         health.Report(HealthSource, live: true, $"Published {projects.Count} projects.");
         if (changed.Count > 0)
         {
-            logger.LogInformation("Published {Count} projects; changed: {Changed}", projects.Count, string.Join(", ", changed));
+            LogPublished(logger, projects.Count, string.Join(", ", changed));
         }
-    }
-
-    private async Task BackOffAsync(Exception ex, int failures, CancellationToken stoppingToken)
-    {
-        metrics.Event(DiscoveryEvents.PublishFailed);
-        var delay = TimeSpan.FromMilliseconds(Math.Min(MaxRetryDelay.TotalMilliseconds, 100 * Math.Pow(2, failures))
-            + Random.Shared.Next(100));
-        var reason = ex is PostgresException { SqlState: PostgresErrorCodes.UndefinedTable }
-            ? "the projects table does not exist yet (the API creates it at start-up)"
-            : ex.Message;
-        health.Report(HealthSource, live: false, $"Cannot write projects: {reason}");
-        logger.LogWarning("Cannot write projects ({Reason}); retry {Attempt} in {Delay}", reason, failures, delay);
-        await Task.Delay(delay, stoppingToken).ContinueWith(_ => { }, TaskScheduler.Default);
     }
 
     /// <summary>The next queued set, or the current one again when the resync interval passes without any.</summary>
@@ -131,4 +162,10 @@ public sealed class ProjectPublisher(
             return (null, false);
         }
     }
+
+    [LoggerMessage(LogLevel.Information, "Published {Count} projects; changed: {Changed}")]
+    private static partial void LogPublished(ILogger logger, int count, string changed);
+
+    [LoggerMessage(LogLevel.Warning, "Cannot write projects ({Reason}); retry {Attempt} in {Delay}")]
+    private static partial void LogWriteFailed(ILogger logger, string reason, int attempt, TimeSpan delay, Exception? exception);
 }
