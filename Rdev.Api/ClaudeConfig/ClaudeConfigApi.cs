@@ -21,13 +21,13 @@ public static class ClaudeConfigApi
 
     public static IEndpointRouteBuilder MapClaudeConfigApi(this IEndpointRouteBuilder app)
     {
-        const string Prefix = "/api/v1/projects/{name}/claude-config/{type}";
-        var read = app.MapGroup(Prefix).WithTags("Claude Code configuration").RequireAuthorization(Scopes.ConfigRead)
+        const string prefix = "/api/v1/projects/{name}/claude-config/{type}";
+        var read = app.MapGroup(prefix).WithTags("Claude Code configuration").RequireAuthorization(Scopes.ConfigRead)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)
             .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
-        var write = app.MapGroup(Prefix).WithTags("Claude Code configuration").RequireAuthorization(Scopes.ConfigWrite)
+        var write = app.MapGroup(prefix).WithTags("Claude Code configuration").RequireAuthorization(Scopes.ConfigWrite)
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status404NotFound)
             .ProducesProblem(StatusCodes.Status409Conflict)

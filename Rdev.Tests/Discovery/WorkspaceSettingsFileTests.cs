@@ -107,6 +107,6 @@ public sealed class WorkspaceSettingsFileTests : IDisposable
         }
     }
 
-    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true)]
+    [DllImport("libc", EntryPoint = "mkfifo", SetLastError = true, CharSet = CharSet.Ansi, BestFitMapping = false, ThrowOnUnmappableChar = true)]
     private static extern int MkFifo([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint mode);
 }

@@ -281,8 +281,8 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
     [Fact]
     public async Task TwentyMegabytesStreamCompletelyAndAStalledReaderHoldsTheCommandBack()
     {
-        const int Size = 20_000_000;
-        await using var process = await StartAsync("sh", "-c", $"head -c {Size} /dev/zero; echo done >&2");
+        const int size = 20_000_000;
+        await using var process = await StartAsync("sh", "-c", $"head -c {size} /dev/zero; echo done >&2");
 
         // Nobody reads for a second: that the command cannot finish meanwhile is the scenario.
         await Task.Delay(1000);
@@ -303,7 +303,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         }
 
         Assert.False(finishedWhileStalled);
-        Assert.Equal((Size, "done\n"), (stdout, stderr.ToString()));
+        Assert.Equal((size, "done\n"), (stdout, stderr.ToString()));
         Assert.Equal(0, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
     }
 
