@@ -2,6 +2,8 @@ using System.Collections.Frozen;
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Npgsql;
+using Polly;
+using Polly.Retry;
 using Rdev.Api.Data;
 
 namespace Rdev.Api.Projects;
@@ -62,7 +64,7 @@ public sealed partial class ProjectRegistry(NpgsqlDataSource dataSource, Postgre
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        var failures = 0;
+        var retry = ReloadRetry();
         while (!stoppingToken.IsCancellationRequested)
         {
             try
@@ -74,25 +76,35 @@ public sealed partial class ProjectRegistry(NpgsqlDataSource dataSource, Postgre
                     (names, pendingNames) = (pendingNames, []);
                 }
 
-                await (names is null ? LoadAllAsync(stoppingToken) : RefreshAsync(names, stoppingToken));
-                failures = 0;
+                var attempt = 0;
+                // After a failure what was being refreshed is unknown: a retry reloads everything.
+                await retry.ExecuteAsync(
+                    async ct => await (names is null || attempt++ > 0 ? LoadAllAsync(ct) : RefreshAsync(names, ct)),
+                    stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception ex) when (ex is NpgsqlException or TimeoutException or InvalidOperationException)
-            {
-                // What was being refreshed is unknown now: the retry reloads everything.
-                RequestReload(null);
-                failures++;
-                var delay = TimeSpan.FromMilliseconds(Math.Min(MaxRetryDelay.TotalMilliseconds, 100 * Math.Pow(2, failures)) + Random.Shared.Next(100));
-                LogReloadFailed(logger, ex, delay);
-                // Stopping ends the wait early; the loop's condition then ends the loop.
-                await Task.Delay(delay, stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            }
         }
     }
+
+    private ResiliencePipeline ReloadRetry() => new ResiliencePipelineBuilder()
+        .AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = new PredicateBuilder().Handle<NpgsqlException>().Handle<TimeoutException>().Handle<InvalidOperationException>(),
+            MaxRetryAttempts = int.MaxValue,
+            BackoffType = DelayBackoffType.Exponential,
+            UseJitter = true,
+            Delay = TimeSpan.FromMilliseconds(200),
+            MaxDelay = MaxRetryDelay,
+            OnRetry = args =>
+            {
+                LogReloadFailed(logger, args.Outcome.Exception!, args.RetryDelay);
+                return ValueTask.CompletedTask;
+            },
+        })
+        .Build();
 
     public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
         Task.FromResult(current.LoadedAt is { } at

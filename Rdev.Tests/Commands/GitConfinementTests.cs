@@ -114,6 +114,7 @@ public sealed class GitConfinementTests(GitConfinementTests.Fixture fixture) : I
     }
 
     [Theory]
+    [Trait("Category", "Slow")] // 630 end-to-end cases: the full run (CI) has them, --fast does not.
     [MemberData(nameof(Attacks))]
     public async Task AnAttackReadsAndWritesNothingOutsideTheWorkTree(string attack, string[] template)
     {

@@ -6,19 +6,33 @@ using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Keys;
 
-public sealed class CreateKeyValidationTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IAsyncLifetime
+/// <summary>Every case answers without changing anything, so the cases share one API host (and its database).</summary>
+public sealed class CreateKeyValidationTests(CreateKeyValidationTests.Fixture fixture) : IClassFixture<CreateKeyValidationTests.Fixture>
 {
-    private WebApplicationFactory<ApiMarker> factory = null!;
-    private HttpClient admin = null!;
+    private readonly PostgresDatabase database = fixture.Database;
+    private readonly HttpClient admin = fixture.Admin;
 
-    public Task InitializeAsync()
+    public sealed class Fixture : IAsyncLifetime
     {
-        factory = KeysHost.Create(database);
-        admin = factory.AdminClient();
-        return Task.CompletedTask;
-    }
+        private WebApplicationFactory<ApiMarker> factory = null!;
 
-    public async Task DisposeAsync() => await factory.DisposeAsync();
+        public PostgresDatabase Database { get; } = new();
+
+        public HttpClient Admin { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            await Database.InitializeAsync();
+            factory = KeysHost.Create(Database);
+            Admin = factory.AdminClient();
+        }
+
+        public async Task DisposeAsync()
+        {
+            await factory.DisposeAsync();
+            await Database.DisposeAsync();
+        }
+    }
 
     public static TheoryData<string, string, string> InvalidBodies => new()
     {
