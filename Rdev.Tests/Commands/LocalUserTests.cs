@@ -59,7 +59,8 @@ public sealed class LocalUserTests : IAsyncLifetime
         await api.WaitUntilServingAsync(client, "/api/v1/projects/same-user");
 
         var output = await RunAsync(client, "same-user", "shell",
-            new { command = $"id -u; cat /proc/{api.Process.Id}/environ; head -c 4096 /proc/{api.Process.Id}/mem" });
+            // One stream (2>&1), so the lines come in the order they were written.
+            new { command = $"exec 2>&1; id -u; cat /proc/{api.Process.Id}/environ; head -c 4096 /proc/{api.Process.Id}/mem" });
 
         Assert.StartsWith($"{Nobody}\n", output);
         Assert.Contains("Permission denied", output);
@@ -98,7 +99,7 @@ public sealed class LocalUserTests : IAsyncLifetime
     private static async Task AssertRunsAsNobodyAsync(HttpClient api, string project, string folder)
     {
         var output = await RunAsync(api, project, "shell",
-            new { command = $"id -u; echo HOME=$HOME; cat /proc/{Environment.ProcessId}/environ" });
+            new { command = $"exec 2>&1; id -u; echo HOME=$HOME; cat /proc/{Environment.ProcessId}/environ" });
         Assert.StartsWith($"{Nobody}\n", output);
         Assert.Contains("Permission denied", output);
         Assert.DoesNotContain(DatabasePassword, output);
