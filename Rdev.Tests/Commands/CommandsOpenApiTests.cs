@@ -2,13 +2,25 @@ using System.Text.Json;
 
 namespace Rdev.Tests.Commands;
 
-public sealed class CommandsOpenApiTests : IAsyncLifetime
+/// <summary>Every case only reads the OpenAPI document, so the cases share one host (and its database).</summary>
+public sealed class CommandsOpenApiTests(CommandsOpenApiTests.Fixture fixture) : IClassFixture<CommandsOpenApiTests.Fixture>
 {
-    private readonly CommandsHost host = new();
+    private readonly HttpClient api = fixture.Api;
 
-    public Task InitializeAsync() => host.InitializeAsync();
+    public sealed class Fixture : IAsyncLifetime
+    {
+        private readonly CommandsHost host = new();
 
-    public Task DisposeAsync() => host.DisposeAsync();
+        public HttpClient Api { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            await host.InitializeAsync();
+            Api = host.StartApi();
+        }
+
+        public Task DisposeAsync() => host.DisposeAsync();
+    }
 
     [Theory]
     [InlineData("/api/v1/projects/{name}/claude", "post", "202")]
@@ -23,7 +35,7 @@ public sealed class CommandsOpenApiTests : IAsyncLifetime
     [InlineData("/api/v1/projects/{name}/claude-config/{type}/{item}", "put", "200")]
     public async Task EveryCommandAndConfigEndpointIsDocumentedWithItsAnswersAndAnExample(string path, string method, string success)
     {
-        var document = JsonDocument.Parse(await host.StartApi().GetStringAsync("/openapi/v1.json")).RootElement;
+        var document = JsonDocument.Parse(await api.GetStringAsync("/openapi/v1.json")).RootElement;
         var operation = document.GetProperty("paths").GetProperty(path).GetProperty(method);
         var responses = operation.GetProperty("responses");
         foreach (var status in new[] { success, "401", "403", "429" })

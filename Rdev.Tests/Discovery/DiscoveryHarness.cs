@@ -78,7 +78,12 @@ public sealed class DiscoveryHarness : IAsyncDisposable
             settings[key] = value;
         }
 
-        var host = new ApiHost(AdminKey, new Dictionary<string, string?> { ["Rdev:Runtime"] = settings["Rdev:Runtime"] }) { Cluster = kube };
+        // Without the API started, the database stays empty until a test starts it: discovery must meet the missing table.
+        var host = new ApiHost(AdminKey, new Dictionary<string, string?> { ["Rdev:Runtime"] = settings["Rdev:Runtime"] })
+        {
+            Cluster = kube,
+            Database = startApi ? new PostgresDatabase() : new EmptyPostgresDatabase(),
+        };
         await host.InitializeAsync();
         var harness = new DiscoveryHarness(host, kube, settings);
         if (startApi)

@@ -4,7 +4,7 @@ using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Foundation;
 
-public sealed class ApiStartupTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IAsyncLifetime
+public sealed class ApiStartupTests(EmptyPostgresDatabase database) : IClassFixture<EmptyPostgresDatabase>, IAsyncLifetime
 {
     private ApiFactory factory = null!;
     private HttpClient client = null!;

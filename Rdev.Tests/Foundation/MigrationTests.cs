@@ -3,7 +3,7 @@ using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Foundation;
 
-public sealed class MigrationTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>
+public sealed class MigrationTests(EmptyPostgresDatabase database) : IClassFixture<EmptyPostgresDatabase>
 {
     [Fact]
     public async Task TwoReplicasStartingAtOnceApplyEachMigrationOnce()

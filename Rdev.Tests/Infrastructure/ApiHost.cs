@@ -16,7 +16,8 @@ public class ApiHost(string adminKey, IDictionary<string, string?>? settings = n
 {
     private readonly List<ApiFactory> replicas = [];
 
-    public PostgresDatabase Database { get; } = new();
+    /// <summary>Already migrated (a copy of the template) unless a test needs an <see cref="EmptyPostgresDatabase"/>.</summary>
+    public PostgresDatabase Database { get; init; } = new();
 
     public string ConnectionString => Database.ConnectionString;
 

@@ -4,11 +4,22 @@ namespace Rdev.Tests.Infrastructure;
 
 /// <summary>
 /// A fresh database on the PostgreSQL server that scripts/test.sh started (connection string in
-/// <c>RDEV_TEST_POSTGRES</c>), for one test class; dropped afterwards.
+/// <c>RDEV_TEST_POSTGRES</c>), for one test class; dropped afterwards. It is a copy of <see cref="MigratedTemplate"/>,
+/// so it already holds the schema and DbUp's journal and a host starting on it finds no migration left to run;
+/// <see cref="EmptyPostgresDatabase"/> is the one for tests of the migrations themselves.
 /// </summary>
-public sealed class PostgresDatabase : IAsyncLifetime
+public class PostgresDatabase : IAsyncLifetime
 {
     public const string ServerVariable = "RDEV_TEST_POSTGRES";
+
+    private readonly bool migrated;
+
+    public PostgresDatabase()
+        : this(migrated: true)
+    {
+    }
+
+    protected PostgresDatabase(bool migrated) => this.migrated = migrated;
 
     public string Name { get; } = $"rdev_test_{Guid.NewGuid():N}";
 
@@ -21,19 +32,14 @@ public sealed class PostgresDatabase : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        await using var connection = new NpgsqlConnection(ServerConnectionString);
-        await connection.OpenAsync();
-        await using var create = new NpgsqlCommand($"CREATE DATABASE \"{Name}\"", connection);
-        await create.ExecuteNonQueryAsync();
+        var template = migrated ? $" TEMPLATE \"{await MigratedTemplate.NameAsync()}\"" : "";
+        await ExecuteOnServerAsync($"CREATE DATABASE \"{Name}\"{template}");
     }
 
     public async Task DisposeAsync()
     {
         NpgsqlConnection.ClearAllPools();
-        await using var connection = new NpgsqlConnection(ServerConnectionString);
-        await connection.OpenAsync();
-        await using var drop = new NpgsqlCommand($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)", connection);
-        await drop.ExecuteNonQueryAsync();
+        await ExecuteOnServerAsync($"DROP DATABASE IF EXISTS \"{Name}\" WITH (FORCE)");
     }
 
     /// <summary>Runs SQL as the server's superuser against this database.</summary>
@@ -55,3 +61,6 @@ public sealed class PostgresDatabase : IAsyncLifetime
         await command.ExecuteNonQueryAsync();
     }
 }
+
+/// <summary>A fresh database with nothing in it: the API's migrations start from zero.</summary>
+public sealed class EmptyPostgresDatabase() : PostgresDatabase(migrated: false);

@@ -18,13 +18,13 @@ namespace Rdev.Tests.Keys;
 /// <c>/api</c> endpoint the app maps is still checked for 401/403 from its declared scope, so the matrix grows by
 /// itself as features add endpoints.
 /// </summary>
-public sealed class AccessMatrixTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IAsyncLifetime
+public sealed class AccessMatrixTests(AccessMatrixTests.Fixture fixture) : IClassFixture<AccessMatrixTests.Fixture>
 {
-    private WebApplicationFactory<ApiMarker> factory = null!;
-    private HttpClient admin = null!;
-    private readonly Dictionary<string, Principal> principals = new();
+    private readonly WebApplicationFactory<ApiMarker> factory = fixture.Factory;
+    private readonly HttpClient admin = fixture.Admin;
+    private readonly Dictionary<string, Principal> principals = fixture.Principals;
 
-    private sealed record Principal(string Name, string? Key, string[] Scopes, bool AddressAllowed, bool Valid = true)
+    internal sealed record Principal(string Name, string? Key, string[] Scopes, bool AddressAllowed, bool Valid = true)
     {
         public bool Has(string scope) => Scopes.Contains(Rdev.Api.Keys.Scopes.Admin) || Scopes.Contains(scope);
     }
@@ -41,30 +41,47 @@ public sealed class AccessMatrixTests(PostgresDatabase database) : IClassFixture
         new("GET", "/api/v1/projects", Scopes.ProjectsRead, HttpStatusCode.OK),
     ];
 
-    public async Task InitializeAsync()
+    /// <summary>No case changes a principal (the endpoints act on fresh keys), so the cases share one host and its keys.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        factory = KeysHost.Create(database);
-        admin = factory.AdminClient();
-        async Task Add(string name, string[] scopes, string[]? projects = null, string[]? allowedIps = null, bool addressAllowed = true)
+        public PostgresDatabase Database { get; } = new();
+
+        public WebApplicationFactory<ApiMarker> Factory { get; private set; } = null!;
+
+        public HttpClient Admin { get; private set; } = null!;
+
+        internal Dictionary<string, Principal> Principals { get; } = new();
+
+        public async Task InitializeAsync()
         {
-            var created = await admin.CreateKeyAsync(name, scopes, projects, allowedIps);
-            principals[name] = new Principal(name, created.Key, scopes, addressAllowed);
+            await Database.InitializeAsync();
+            Factory = KeysHost.Create(Database);
+            Admin = Factory.AdminClient();
+            async Task Add(string name, string[] scopes, string[]? projects = null, string[]? allowedIps = null, bool addressAllowed = true)
+            {
+                var created = await Admin.CreateKeyAsync(name, scopes, projects, allowedIps);
+                Principals[name] = new Principal(name, created.Key, scopes, addressAllowed);
+            }
+
+            await Add("admin", [Scopes.Admin]);
+            await Add("reader", [Scopes.ProjectsRead, Scopes.CommandsRead], projects: ["alpha"]);
+            await Add("runner", [Scopes.CommandsRun, Scopes.CommandsShell, Scopes.CommandsRead]);
+            await Add("configurer", [Scopes.ConfigRead, Scopes.ConfigWrite], projects: ["alpha", "beta"]);
+            // TestServer requests have no client address, which no allowlist matches.
+            await Add("admin-elsewhere", [Scopes.Admin], allowedIps: ["192.0.2.0/24"], addressAllowed: false);
+
+            var revoked = await Admin.CreateKeyAsync("revoked", [Scopes.Admin]);
+            Assert.Equal(HttpStatusCode.NoContent, (await Admin.DeleteAsync($"/api/v1/keys/{revoked.Id}")).StatusCode);
+            Principals["revoked"] = new Principal("revoked", revoked.Key, [Scopes.Admin], true, Valid: false);
+            Principals["no key"] = new Principal("no key", null, [], true, Valid: false);
         }
 
-        await Add("admin", [Scopes.Admin]);
-        await Add("reader", [Scopes.ProjectsRead, Scopes.CommandsRead], projects: ["alpha"]);
-        await Add("runner", [Scopes.CommandsRun, Scopes.CommandsShell, Scopes.CommandsRead]);
-        await Add("configurer", [Scopes.ConfigRead, Scopes.ConfigWrite], projects: ["alpha", "beta"]);
-        // TestServer requests have no client address, which no allowlist matches.
-        await Add("admin-elsewhere", [Scopes.Admin], allowedIps: ["192.0.2.0/24"], addressAllowed: false);
-
-        var revoked = await admin.CreateKeyAsync("revoked", [Scopes.Admin]);
-        Assert.Equal(HttpStatusCode.NoContent, (await admin.DeleteAsync($"/api/v1/keys/{revoked.Id}")).StatusCode);
-        principals["revoked"] = new Principal("revoked", revoked.Key, [Scopes.Admin], true, Valid: false);
-        principals["no key"] = new Principal("no key", null, [], true, Valid: false);
+        public async Task DisposeAsync()
+        {
+            await Factory.DisposeAsync();
+            await Database.DisposeAsync();
+        }
     }
-
-    public async Task DisposeAsync() => await factory.DisposeAsync();
 
     public static TheoryData<string> PrincipalNames => new() { "admin", "reader", "runner", "configurer", "admin-elsewhere", "revoked", "no key" };
 

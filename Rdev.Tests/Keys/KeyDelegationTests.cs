@@ -9,24 +9,40 @@ namespace Rdev.Tests.Keys;
 
 /// <summary>
 /// A key creates keys only within its own scopes, projects, allowed IPs and expiry. The creator here is an admin key
-/// restricted on every dimension, used over real HTTP from 127.0.0.1 (inside its allowed_ips).
+/// restricted on every dimension, used over real HTTP from 127.0.0.1 (inside its allowed_ips). Every case counts keys
+/// relative to its own before-value, so the cases share one host, database and creator key.
 /// </summary>
-public sealed class KeyDelegationTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IAsyncLifetime
+public sealed class KeyDelegationTests(KeyDelegationTests.Fixture fixture) : IClassFixture<KeyDelegationTests.Fixture>
 {
-    private WebApplicationFactory<ApiMarker> factory = null!;
-    private HttpClient creator = null!;
-    private DateTimeOffset creatorExpiry;
+    private readonly PostgresDatabase database = fixture.Database;
+    private readonly HttpClient creator = fixture.Creator;
+    private readonly DateTimeOffset creatorExpiry = fixture.CreatorExpiry;
 
-    public async Task InitializeAsync()
+    public sealed class Fixture : IAsyncLifetime
     {
-        factory = KeysHost.CreateOnKestrel(database);
-        creatorExpiry = DateTimeOffset.UtcNow.AddDays(1);
-        var restricted = await factory.AdminClient().CreateKeyAsync(
-            "restricted admin", [Scopes.Admin], ["alpha", "beta"], ["127.0.0.0/8", "10.1.0.0/16"], creatorExpiry);
-        creator = factory.ClientWithKey(restricted.Key);
-    }
+        private WebApplicationFactory<ApiMarker> factory = null!;
 
-    public async Task DisposeAsync() => await factory.DisposeAsync();
+        public PostgresDatabase Database { get; } = new();
+
+        public HttpClient Creator { get; private set; } = null!;
+
+        public DateTimeOffset CreatorExpiry { get; } = DateTimeOffset.UtcNow.AddDays(1);
+
+        public async Task InitializeAsync()
+        {
+            await Database.InitializeAsync();
+            factory = KeysHost.CreateOnKestrel(Database);
+            var restricted = await factory.AdminClient().CreateKeyAsync(
+                "restricted admin", [Scopes.Admin], ["alpha", "beta"], ["127.0.0.0/8", "10.1.0.0/16"], CreatorExpiry);
+            Creator = factory.ClientWithKey(restricted.Key);
+        }
+
+        public async Task DisposeAsync()
+        {
+            await factory.DisposeAsync();
+            await Database.DisposeAsync();
+        }
+    }
 
     [Theory]
     // projects, allowed_ips (comma-separated; null = omitted, meaning all), expiry relative to the creator's, refused field

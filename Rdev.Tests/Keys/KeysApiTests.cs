@@ -5,19 +5,34 @@ using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Keys;
 
-public sealed class KeysApiTests(PostgresDatabase database) : IClassFixture<PostgresDatabase>, IAsyncLifetime
+/// <summary>The cases count only rows about the keys they create, so they share one API host (and its database).</summary>
+public sealed class KeysApiTests(KeysApiTests.Fixture fixture) : IClassFixture<KeysApiTests.Fixture>
 {
-    private Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Rdev.Api.ApiMarker> factory = null!;
-    private HttpClient admin = null!;
+    private readonly PostgresDatabase database = fixture.Database;
+    private readonly Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Rdev.Api.ApiMarker> factory = fixture.Factory;
+    private readonly HttpClient admin = fixture.Admin;
 
-    public Task InitializeAsync()
+    public sealed class Fixture : IAsyncLifetime
     {
-        factory = KeysHost.Create(database);
-        admin = factory.AdminClient();
-        return Task.CompletedTask;
-    }
+        public PostgresDatabase Database { get; } = new();
 
-    public async Task DisposeAsync() => await factory.DisposeAsync();
+        public Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<Rdev.Api.ApiMarker> Factory { get; private set; } = null!;
+
+        public HttpClient Admin { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            await Database.InitializeAsync();
+            Factory = KeysHost.Create(Database);
+            Admin = Factory.AdminClient();
+        }
+
+        public async Task DisposeAsync()
+        {
+            await Factory.DisposeAsync();
+            await Database.DisposeAsync();
+        }
+    }
 
     [Fact]
     public async Task CreatedKeyIsShownOnceAndWorksAtOnce()
