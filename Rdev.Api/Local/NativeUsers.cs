@@ -9,9 +9,6 @@ public sealed record OsUser(uint Uid, uint Gid, string? Name, string? Home);
 internal static class NativeUsers
 {
     private const int PrSetDumpable = 4;
-    private const int AtFdCwd = -100;
-    private const uint StatxUid = 0x8;
-    private const uint StatxGid = 0x10;
 
     public static bool IsRoot => OperatingSystem.IsLinux() && GetEffectiveUserId() == 0;
 
@@ -30,17 +27,8 @@ internal static class NativeUsers
         GetPasswordById(uid, ref entry, buffer, (nuint)buffer.Length, out result));
 
     /// <summary>The owner and group of <paramref name="path"/>, or null when it cannot be read.</summary>
-    public static (uint Uid, uint Gid)? Owner(string path)
-    {
-        // struct statx has the same layout on every architecture: stx_uid at byte 20, stx_gid at byte 24.
-        var buffer = new byte[256];
-        if (Statx(AtFdCwd, path, 0, StatxUid | StatxGid, buffer) != 0)
-        {
-            return null;
-        }
-
-        return (BitConverter.ToUInt32(buffer, 20), BitConverter.ToUInt32(buffer, 24));
-    }
+    public static (uint Uid, uint Gid)? Owner(string path) =>
+        FileStatus.Of(path) is { Errno: 0 } status ? (status.Uid, status.Gid) : null;
 
     private delegate int PasswordLookup(ref Passwd entry, byte[] buffer, out IntPtr result);
 
@@ -73,9 +61,6 @@ internal static class NativeUsers
 
     [DllImport("libc", EntryPoint = "prctl", SetLastError = true)]
     private static extern int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
-
-    [DllImport("libc", EntryPoint = "statx")]
-    private static extern int Statx(int dirfd, [MarshalAs(UnmanagedType.LPUTF8Str)] string path, int flags, uint mask, byte[] buffer);
 
     [DllImport("libc", EntryPoint = "getpwnam_r")]
     private static extern int GetPasswordByName(

@@ -75,7 +75,7 @@ public static class WorkspaceFile
             return WorkspaceFileRead.Unusable("cannot be checked to be a regular file on this operating system (Linux only)");
         }
 
-        var before = Native.LStat(path);
+        var before = FileStatus.OfLink(path);
         if (before.Errno == Native.ENOENT)
         {
             return WorkspaceFileRead.Absent;
@@ -97,7 +97,7 @@ public static class WorkspaceFile
         }
 
         using var handle = new SafeFileHandle(fd, ownsHandle: true);
-        var after = Native.FStat(handle);
+        var after = FileStatus.Of(handle);
         if (Check(after, " (after opening)") is { } changed)
         {
             return WorkspaceFileRead.Unusable(changed);
@@ -110,10 +110,10 @@ public static class WorkspaceFile
         return ReadBounded(handle);
     }
 
-    private static string? Check(Native.Status status, string when) => status switch
+    private static string? Check(FileStatus status, string when) => status switch
     {
         { Errno: not 0 } => $"cannot be examined{when} ({Marshal.GetPInvokeErrorMessage(status.Errno)})",
-        { Type: not Native.FileType.Regular } => $"is {Describe(status.Type)}{when}, not a regular file; only a regular file is read",
+        { Type: not FileType.Regular } => $"is {Describe(status.Type)}{when}, not a regular file; only a regular file is read",
         { Size: > MaxBytes } => $"is {status.Size} bytes{when}; at most {MaxBytes} bytes are read",
         _ => null,
     };
@@ -144,13 +144,13 @@ public static class WorkspaceFile
         }
     }
 
-    private static string Describe(Native.FileType type) => type switch
+    private static string Describe(FileType type) => type switch
     {
-        Native.FileType.SymbolicLink => "a symbolic link",
-        Native.FileType.Directory => "a directory",
-        Native.FileType.Fifo => "a FIFO",
-        Native.FileType.CharacterDevice or Native.FileType.BlockDevice => "a device",
-        Native.FileType.Socket => "a socket",
+        FileType.SymbolicLink => "a symbolic link",
+        FileType.Directory => "a directory",
+        FileType.Fifo => "a FIFO",
+        FileType.CharacterDevice or FileType.BlockDevice => "a device",
+        FileType.Socket => "a socket",
         _ => "a special file",
     };
 }
