@@ -9,7 +9,7 @@ internal static class TextRules
     public static IRuleBuilderOptions<T, string?> SafeText<T>(this IRuleBuilder<T, string?> rule, int maxLength) =>
         rule.MaximumLength(maxLength)
             .Must(value => value is null || !value.Contains('\0')).WithMessage("{PropertyName} must not contain NUL characters.")
-            .Must(value => value is null || !HasLoneSurrogate(value))
+            .Must(value => value is null || !StorableText.HasLoneSurrogate(value))
             .WithMessage("{PropertyName} must be valid Unicode text.");
 
     /// <summary>A value that follows an option on a command line: it must not be taken for another option.</summary>
@@ -20,23 +20,6 @@ internal static class TextRules
 
     public static IRuleBuilderOptions<T, int?> Timeout<T>(this IRuleBuilder<T, int?> rule, CommandOptions options) =>
         rule.InclusiveBetween(1, options.MaxTimeoutSeconds);
-
-    private static bool HasLoneSurrogate(string value)
-    {
-        for (var i = 0; i < value.Length; i++)
-        {
-            if (char.IsHighSurrogate(value[i]) && i + 1 < value.Length && char.IsLowSurrogate(value[i + 1]))
-            {
-                i++;
-            }
-            else if (char.IsSurrogate(value[i]))
-            {
-                return true;
-            }
-        }
-
-        return false;
-    }
 }
 
 public sealed class ClaudeRequestValidator : AbstractValidator<ClaudeRequest>

@@ -15,7 +15,7 @@ public static class StorableText
     /// <summary>The text with NUL and lone surrogates replaced; <paramref name="replaced"/> grows by their number.</summary>
     public static string Clean(string text, ref long replaced)
     {
-        var first = FirstUnstorable(text);
+        var first = IndexOfUnstorable(text, nulToo: true);
         if (first < 0)
         {
             return text;
@@ -95,7 +95,10 @@ public static class StorableText
         return result.ToString();
     }
 
-    private static int FirstUnstorable(string text)
+    /// <summary>Whether <paramref name="text"/> holds a UTF-16 surrogate that is not half of a pair (not valid Unicode).</summary>
+    public static bool HasLoneSurrogate(string text) => IndexOfUnstorable(text, nulToo: false) >= 0;
+
+    private static int IndexOfUnstorable(string text, bool nulToo)
     {
         for (var i = 0; i < text.Length; i++)
         {
@@ -104,7 +107,7 @@ public static class StorableText
             {
                 i++;
             }
-            else if (c == '\0' || char.IsSurrogate(c))
+            else if ((nulToo && c == '\0') || char.IsSurrogate(c))
             {
                 return i;
             }
