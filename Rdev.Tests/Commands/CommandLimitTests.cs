@@ -63,7 +63,12 @@ public sealed class CommandLimitTests : IAsyncLifetime
     [Fact]
     public async Task CommandOfAReplicaThatDiedIsMarkedLostByTheNextStart()
     {
-        var api = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:RunnerTimeoutSeconds"] = "1" });
+        // The replica looks for commands of silent runners on each heartbeat: every 200 ms here instead of every 5 s.
+        var api = host.StartApi(new Dictionary<string, string?>
+        {
+            ["Rdev:Commands:RunnerTimeoutSeconds"] = "1",
+            ["Rdev:Commands:HeartbeatSeconds"] = "0.2",
+        });
         await host.AddProjectAsync("orphans");
         await CommandsHost.WaitForProjectAsync(api, "orphans");
         var id = Guid.CreateVersion7();

@@ -60,14 +60,15 @@ public sealed class DiscoveryHarness : IAsyncDisposable
         return await StartAsync(kube, settings, extra, startApi, startDiscovery);
     }
 
-    public static async Task<DiscoveryHarness> StartLocalAsync(string root, IDictionary<string, string?>? extra = null, bool startDiscovery = true)
+    public static async Task<DiscoveryHarness> StartLocalAsync(
+        string root, IDictionary<string, string?>? extra = null, bool startApi = true, bool startDiscovery = true)
     {
         var settings = new Dictionary<string, string?>
         {
             ["Rdev:Runtime"] = "local",
             ["Rdev:Local:ProjectsRoot"] = root,
         };
-        return await StartAsync(null, settings, extra, startApi: true, startDiscovery);
+        return await StartAsync(null, settings, extra, startApi, startDiscovery);
     }
 
     private static async Task<DiscoveryHarness> StartAsync(
@@ -168,6 +169,30 @@ public sealed class DiscoveryHarness : IAsyncDisposable
         Data = entries,
     });
 
+    /// <summary>
+    /// Takes a harness shared by the tests of a class back to an empty cluster: deletes every pod and the settings
+    /// ConfigMap, waits until the registry holds no live project (the gone ones stay, as they would), and forgets
+    /// discovery's logs. Each test then starts from nothing and may use any project name.
+    /// </summary>
+    public async Task ResetAsync()
+    {
+        using (var client = Cluster.CreateClient())
+        {
+            foreach (var pod in (await client.CoreV1.ListNamespacedPodAsync(Namespace)).Items)
+            {
+                Cluster.DeletePod(Namespace, pod.Metadata.Name);
+            }
+        }
+
+        if (Cluster.GetConfigMap(Namespace, ConfigMapName) is not null)
+        {
+            Cluster.DeleteConfigMap(Namespace, ConfigMapName);
+        }
+
+        await Eventually.TrueAsync(() => LiveNames().Count == 0, "the registry holds no live project");
+        Discovery?.Logs.Clear();
+    }
+
     public string ResourceVersion => Cluster.ResourceVersion.ToString(CultureInfo.InvariantCulture);
 
     public async ValueTask DisposeAsync()
@@ -175,4 +200,17 @@ public sealed class DiscoveryHarness : IAsyncDisposable
         await StopDiscoveryAsync();
         await host.DisposeAsync();
     }
+}
+
+/// <summary>
+/// One kubernetes harness (fake API server, database, API, discovery) for all the tests of a class, taken back to an
+/// empty cluster before each test (<see cref="DiscoveryHarness.ResetAsync"/>): starting one costs far more than a test.
+/// </summary>
+public sealed class SharedKubernetesDiscovery : IAsyncLifetime
+{
+    public DiscoveryHarness Harness { get; private set; } = null!;
+
+    public async Task InitializeAsync() => Harness = await DiscoveryHarness.StartKubernetesAsync();
+
+    public async Task DisposeAsync() => await Harness.DisposeAsync();
 }

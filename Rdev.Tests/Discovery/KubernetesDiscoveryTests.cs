@@ -4,14 +4,19 @@ using Rdev.Tests.Infrastructure;
 namespace Rdev.Tests.Discovery;
 
 /// <summary>Pods and the settings ConfigMap in a fake cluster → the API's project registry, through real Postgres.</summary>
-public sealed class KubernetesDiscoveryTests
+public sealed class KubernetesDiscoveryTests(SharedKubernetesDiscovery shared) : IClassFixture<SharedKubernetesDiscovery>, IAsyncLifetime
 {
     private const string Ns = DiscoveryHarness.Namespace;
+
+    private readonly DiscoveryHarness h = shared.Harness;
+
+    public Task InitializeAsync() => h.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
     public async Task LabeledPodAppearsAsStartingBecomesRunningWhenReadyAndGoneWhenDeleted()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync();
 
         h.CreatePod("claudebox-alpha-0", "alpha");
         var starting = await h.WaitForStatusAsync("alpha", "starting");
@@ -31,7 +36,6 @@ public sealed class KubernetesDiscoveryTests
     [Fact]
     public async Task AnnotationsGiveDescriptionWorkspaceAndContainerAndThePodNameIsTheDefaultProjectName()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync();
         var pod = Kubernetes.FakeKubeApiServer.NewPod(Ns, "beta", new Dictionary<string, string> { ["rdev.orchard9.ai/project"] = "true" },
             new Dictionary<string, string>
             {
@@ -52,7 +56,6 @@ public sealed class KubernetesDiscoveryTests
     [Fact]
     public async Task PodPhasesMapToStatuses()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync();
         h.CreatePod("p1", "phases", ready: true);
         await h.WaitForStatusAsync("phases", "running");
 
@@ -69,7 +72,6 @@ public sealed class KubernetesDiscoveryTests
     [Fact]
     public async Task RemovingTheProjectLabelMakesTheProjectLeaveAndAddingItBackRevivesIt()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync();
         h.CreatePod("gamma-0", "gamma", ready: true);
         await h.WaitForStatusAsync("gamma", "running");
 
@@ -85,7 +87,6 @@ public sealed class KubernetesDiscoveryTests
     [Fact]
     public async Task ConfigMapEntryAddedChangedAndRemovedMovesTheSettings()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync();
         h.CreatePod("claudebox-pantheon-0", "pantheon", new Dictionary<string, string> { ["rdev.orchard9.ai/description"] = "from the pod" }, ready: true);
         await h.WaitForStatusAsync("pantheon", "running");
 
@@ -117,7 +118,6 @@ public sealed class KubernetesDiscoveryTests
     [Fact]
     public async Task ConfigMapEntryWithoutAPodIsListedAsUnknownAndNotRunnableUntilItsPodAppears()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync();
         h.SetConfigMap(new Dictionary<string, string> { ["delta.yaml"] = "description: Delta\npod_selector: delta-0\n" });
 
         var waiting = await h.WaitForStatusAsync("delta", "unknown");
@@ -132,7 +132,6 @@ public sealed class KubernetesDiscoveryTests
     [Fact]
     public async Task MalformedConfigMapEntriesAreSkippedWithAWarningAndTheOthersKeepWorking()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync();
         h.CreatePod("good-0", "good", ready: true);
         h.CreatePod("broken-0", "broken", ready: true);
         h.SetConfigMap(new Dictionary<string, string>
@@ -166,7 +165,6 @@ public sealed class KubernetesDiscoveryTests
     [Fact]
     public async Task APodWhoseNameBreaksTheNameRuleIsSkippedWithAWarning()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync();
         h.CreatePod("weird-0", "Not_A_Name");
         h.CreatePod("fine-0", "fine");
 
@@ -179,7 +177,6 @@ public sealed class KubernetesDiscoveryTests
     [Fact]
     public async Task TwoPodsClaimingOneNameTheOldestWinsAndTheOtherTakesOverWhenItGoes()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync();
         var older = h.CreatePod("zeta-older", "twin", ready: true);
         // Creation timestamps have one-second resolution, as in a real cluster: the scenario needs the clock to move on.
         await Eventually.TrueAsync(() => DateTime.UtcNow.AddSeconds(-1) >= older.Metadata.CreationTimestamp,

@@ -96,7 +96,9 @@ public sealed class LocalPolicyTests : IDisposable
     [InlineData("Rdev:Local:Projects:Hello:AllowedCommands:0", "shell", "'Hello' is not a valid project name")]
     public async Task AWrongPolicySettingStopsDiscoveryAtStartUpAndNamesTheSetting(string key, string value, string message)
     {
-        await using var h = await DiscoveryHarness.StartLocalAsync(root, new Dictionary<string, string?> { [key] = value }, startDiscovery: false);
+        // Discovery refuses to start before it touches the database: no API is needed to migrate it.
+        await using var h = await DiscoveryHarness.StartLocalAsync(
+            root, new Dictionary<string, string?> { [key] = value }, startApi: false, startDiscovery: false);
 
         var error = Assert.Throws<OptionsValidationException>(() => h.StartDiscovery());
 

@@ -6,14 +6,19 @@ using Rdev.Tests.Infrastructure;
 namespace Rdev.Tests.Discovery;
 
 /// <summary>GET /api/v1/projects and /api/v1/projects/{name} over HTTP, fed by discovery from a fake cluster.</summary>
-public sealed class ProjectsApiTests
+public sealed class ProjectsApiTests(SharedKubernetesDiscovery shared) : IClassFixture<SharedKubernetesDiscovery>, IAsyncLifetime
 {
     private const string Ns = DiscoveryHarness.Namespace;
+
+    private readonly DiscoveryHarness h = shared.Harness;
+
+    public Task InitializeAsync() => h.ResetAsync();
+
+    public Task DisposeAsync() => Task.CompletedTask;
 
     [Fact]
     public async Task ListPagesByNameLeavesGoneProjectsOutUnlessAskedAndSpeaksSnakeCase()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync();
         foreach (var name in new[] { "echo", "alpha", "delta", "bravo", "charlie" })
         {
             h.CreatePod($"{name}-0", name, new Dictionary<string, string> { ["rdev.orchard9.ai/description"] = $"{name} service" }, ready: true);
@@ -55,7 +60,6 @@ public sealed class ProjectsApiTests
     [Fact]
     public async Task GetShowsOneProjectAndAGoneOneAndIsNotFoundForUnknownNames()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync();
         h.CreatePod("alpha-0", "alpha", ready: true);
         h.CreatePod("old-0", "old");
         await h.WaitForStatusAsync("alpha", "running");
@@ -75,7 +79,6 @@ public sealed class ProjectsApiTests
     [Fact]
     public async Task AKeyRestrictedToSomeProjectsSeesOnlyThoseAndTheOthersLookUnknown()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync();
         h.CreatePod("alpha-0", "alpha");
         h.CreatePod("beta-0", "beta");
         await h.WaitForStatusAsync("beta", "starting");
@@ -97,7 +100,6 @@ public sealed class ProjectsApiTests
     [Fact]
     public async Task ProjectsNeedAKeyWithTheProjectsReadScope()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync();
         var other = await h.CreateKeyAsync(["commands:read"]);
 
         var anonymous = await h.Client(key: null).GetAsync("/api/v1/projects");
@@ -113,7 +115,6 @@ public sealed class ProjectsApiTests
     [InlineData("cursor=%21%21%21", "cursor")]
     public async Task ABadLimitOrCursorIsAValidationProblem(string query, string field)
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync(startDiscovery: false);
 
         var response = await h.Client().GetAsync($"/api/v1/projects?{query}");
 
@@ -124,7 +125,6 @@ public sealed class ProjectsApiTests
     [Fact]
     public async Task TheOpenApiDocumentDescribesBothEndpointsWithExamples()
     {
-        await using var h = await DiscoveryHarness.StartKubernetesAsync(startDiscovery: false);
 
         var paths = (await h.Client(key: null).GetFromJsonAsync<JsonElement>("/openapi/v1.json")).GetProperty("paths");
 
