@@ -6,21 +6,32 @@ using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Commands;
 
-public sealed class CommandLifecycleTests : IAsyncLifetime
+public sealed class CommandLifecycleTests(CommandLifecycleTests.Fixture fixture) : IClassFixture<CommandLifecycleTests.Fixture>
 {
-    private readonly CommandsHost host = new();
+    /// <summary>One database and API replica (running the fake claude) for the class; each test adds a project of its own.</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public CommandsHost Host { get; } = new();
 
-    public Task InitializeAsync() => host.InitializeAsync();
+        public HttpClient Api { get; private set; } = null!;
 
-    public Task DisposeAsync() => host.DisposeAsync();
+        public async Task InitializeAsync()
+        {
+            await Host.InitializeAsync();
+            Api = Host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:ClaudeCommand"] = FakeClaude.Install(Host.Root.FullName) });
+        }
+
+        public Task DisposeAsync() => Host.DisposeAsync();
+    }
+
+    private readonly CommandsHost host = fixture.Host;
+    private readonly HttpClient api = fixture.Api;
 
     [Fact]
     public async Task ClaudeRunStreamsParsedEventsAndRecordsSessionAndCost()
     {
         var started = new List<(long Value, string? Project)>();
         using var listener = ListenTo("rdev_commands_started_total", started);
-        var claude = FakeClaude.Install(host.Root.FullName);
-        var api = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:ClaudeCommand"] = claude });
         var workspace = await host.AddProjectAsync("claude-life");
         await CommandsHost.WaitForProjectAsync(api, "claude-life");
 
@@ -62,7 +73,6 @@ public sealed class CommandLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task OutputPostgresCannotStoreIsStoredWithReplacementsAndFreesTheSlot()
     {
-        var api = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:ClaudeCommand"] = FakeClaude.Install(host.Root.FullName) });
         await host.AddProjectAsync("unstorable", maxConcurrent: 5);
         await CommandsHost.WaitForProjectAsync(api, "unstorable");
 
@@ -83,8 +93,6 @@ public sealed class CommandLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task ResumeTakesTheSessionIdFromTheNewRun()
     {
-        var claude = FakeClaude.Install(host.Root.FullName);
-        var api = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:ClaudeCommand"] = claude });
         await host.AddProjectAsync("claude-resume");
         await CommandsHost.WaitForProjectAsync(api, "claude-resume");
 
@@ -98,7 +106,6 @@ public sealed class CommandLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task GitRunsInTheWorkspaceAndOutputIsStoredWhole()
     {
-        var api = host.StartApi();
         var workspace = await host.AddProjectAsync("git-life");
         await CommandsHost.WaitForProjectAsync(api, "git-life");
         RunGit(workspace, "init", "-q", "-b", "main");
@@ -117,7 +124,6 @@ public sealed class CommandLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task OutputThatLooksLikeSseFieldsArrivesAsData()
     {
-        var api = host.StartApi();
         var workspace = await host.AddProjectAsync("sse-frame");
         await CommandsHost.WaitForProjectAsync(api, "sse-frame");
         const string hostile = "\n\nid: 999\nevent: status\ndata: x\r\n\r\nretry: 1\n";
@@ -136,7 +142,6 @@ public sealed class CommandLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task TimeoutStopsTheCommandAsTimedOut()
     {
-        var api = host.StartApi();
         await host.AddProjectAsync("timeout");
         await CommandsHost.WaitForProjectAsync(api, "timeout");
 
@@ -148,18 +153,18 @@ public sealed class CommandLifecycleTests : IAsyncLifetime
     [Fact]
     public async Task OutputPastTheCapIsDroppedAndMarkedWhileTheCommandCompletes()
     {
-        var api = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:MaxOutputBytes"] = "1000" });
+        var capped = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:MaxOutputBytes"] = "1000" });
         var workspace = await host.AddProjectAsync("cap");
-        await CommandsHost.WaitForProjectAsync(api, "cap");
+        await CommandsHost.WaitForProjectAsync(capped, "cap");
 
-        var command = await CommandsHost.StartAsync(api, "cap", "shell",
+        var command = await CommandsHost.StartAsync(capped, "cap", "shell",
             new { command = "head -c 5000 /dev/zero | tr '\\0' x; echo done > finished.txt" });
         var id = command.GetProperty("id").GetString()!;
-        var record = await CommandsHost.WaitForFinalAsync(api, id);
+        var record = await CommandsHost.WaitForFinalAsync(capped, id);
         Assert.Equal("succeeded", record.GetProperty("status").GetString());
         Assert.True(record.GetProperty("truncated").GetBoolean());
         Assert.Equal(1000, record.GetProperty("output_bytes").GetInt64());
-        Assert.Equal(new string('x', 1000), await api.GetStringAsync($"/api/v1/commands/{id}/output"));
+        Assert.Equal(new string('x', 1000), await capped.GetStringAsync($"/api/v1/commands/{id}/output"));
         Assert.True(File.Exists(Path.Combine(workspace, "finished.txt")));
     }
 

@@ -6,24 +6,34 @@ using Rdev.Tests.Kubernetes;
 namespace Rdev.Tests.Commands;
 
 /// <summary>The command API on the kubernetes runtime: exec into pods of the fake API server with KubernetesClient.</summary>
-public sealed class KubernetesCommandTests : IAsyncLifetime
+public sealed class KubernetesCommandTests(KubernetesCommandTests.Fixture fixture) : IClassFixture<KubernetesCommandTests.Fixture>
 {
-    private readonly CommandsHost host = new();
-    private FakeKubeApiServer server = null!;
-    private HttpClient api = null!;
-
-    public async Task InitializeAsync()
+    /// <summary>One database, fake API server and API replica for the class; each test adds a pod project of its own.</summary>
+    public sealed class Fixture : IAsyncLifetime
     {
-        await host.InitializeAsync();
-        server = await host.StartFakeKubernetesAsync();
-        // Like a real cluster: a dropped exec connection does not kill the process.
-        server.KillExecProcessOnDisconnect = false;
-        var (settings, services) = CommandsHost.KubernetesRuntime(server);
-        settings["Rdev:Commands:ClaudeCommand"] = FakeClaude.Install(host.Root.FullName);
-        api = host.StartApi(settings, services);
+        public CommandsHost Host { get; } = new();
+
+        public FakeKubeApiServer Server { get; private set; } = null!;
+
+        public HttpClient Api { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            await Host.InitializeAsync();
+            Server = await Host.StartFakeKubernetesAsync();
+            // Like a real cluster: a dropped exec connection does not kill the process.
+            Server.KillExecProcessOnDisconnect = false;
+            var (settings, services) = CommandsHost.KubernetesRuntime(Server);
+            settings["Rdev:Commands:ClaudeCommand"] = FakeClaude.Install(Host.Root.FullName);
+            Api = Host.StartApi(settings, services);
+        }
+
+        public Task DisposeAsync() => Host.DisposeAsync();
     }
 
-    public Task DisposeAsync() => host.DisposeAsync();
+    private readonly CommandsHost host = fixture.Host;
+    private readonly FakeKubeApiServer server = fixture.Server;
+    private readonly HttpClient api = fixture.Api;
 
     [Fact]
     public async Task ClaudeRunsInThePodAndStreamsParsedEvents()

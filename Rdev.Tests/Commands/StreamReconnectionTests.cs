@@ -2,19 +2,35 @@ using System.Text.Json;
 
 namespace Rdev.Tests.Commands;
 
-public sealed class StreamReconnectionTests : IAsyncLifetime
+public sealed class StreamReconnectionTests(StreamReconnectionTests.Fixture fixture) : IClassFixture<StreamReconnectionTests.Fixture>
 {
     private const int Lines = 10_000;
-    private readonly CommandsHost host = new();
 
-    public Task InitializeAsync() => host.InitializeAsync();
+    /// <summary>One database and two replicas for the class (a test may start more); each test adds a project of its own.</summary>
+    public sealed class Fixture : IAsyncLifetime
+    {
+        public CommandsHost Host { get; } = new();
 
-    public Task DisposeAsync() => host.DisposeAsync();
+        public HttpClient Runner { get; private set; } = null!;
+
+        public HttpClient Other { get; private set; } = null!;
+
+        public async Task InitializeAsync()
+        {
+            await Host.InitializeAsync();
+            Runner = Host.StartApi();
+            Other = Host.StartApi();
+        }
+
+        public Task DisposeAsync() => Host.DisposeAsync();
+    }
+
+    private readonly CommandsHost host = fixture.Host;
 
     [Fact]
     public async Task EveryLineArrivesExactlyOnceAcrossOneHundredReconnects()
     {
-        var api = host.StartApi();
+        var api = fixture.Runner;
         await host.AddProjectAsync("lines");
         await CommandsHost.WaitForProjectAsync(api, "lines");
 
@@ -25,8 +41,7 @@ public sealed class StreamReconnectionTests : IAsyncLifetime
     [Fact]
     public async Task StreamFromTheReplicaNotRunningTheCommandSeesEverything()
     {
-        var runner = host.StartApi();
-        var other = host.StartApi();
+        var (runner, other) = (fixture.Runner, fixture.Other);
         await host.AddProjectAsync("two-replicas");
         await CommandsHost.WaitForProjectAsync(runner, "two-replicas");
         await CommandsHost.WaitForProjectAsync(other, "two-replicas");
@@ -38,7 +53,7 @@ public sealed class StreamReconnectionTests : IAsyncLifetime
     [Fact]
     public async Task StreamResumesOnAFreshReplicaAfterTheServingOneRestarts()
     {
-        var runner = host.StartApi();
+        var runner = fixture.Runner;
         await host.AddProjectAsync("restart");
         await CommandsHost.WaitForProjectAsync(runner, "restart");
         var id = await StartNumberedLinesAsync(runner, "restart");
