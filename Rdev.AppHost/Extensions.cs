@@ -1,4 +1,5 @@
 using Rdev.AppHost.Postgres;
+using Rdev.Core.Projects;
 
 namespace Rdev.AppHost;
 
@@ -118,11 +119,11 @@ public static class Extensions
 
         if (projectsRoot is null)
         {
-            return service.WithEnvironment("Rdev__Runtime", "kubernetes");
+            return service.WithEnvironment("Rdev__Runtime", ProjectRuntime.Kubernetes);
         }
 
         return service
-            .WithEnvironment("Rdev__Runtime", configuration["Rdev:Runtime"] ?? "local")
+            .WithEnvironment("Rdev__Runtime", configuration["Rdev:Runtime"] ?? ProjectRuntime.Local)
             .WithEnvironment("Rdev__Local__ProjectsRoot", projectsRoot);
     }
 

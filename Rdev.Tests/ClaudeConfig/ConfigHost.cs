@@ -118,12 +118,12 @@ public abstract class ConfigHost() : ApiHost(AdminKey, new Dictionary<string, st
 
 public sealed class LocalConfigHost : ConfigHost
 {
-    public override string Runtime => "local";
+    public override string Runtime => ProjectRuntime.Local;
 }
 
 public sealed class KubernetesConfigHost : ConfigHost
 {
-    public override string Runtime => "kubernetes";
+    public override string Runtime => ProjectRuntime.Kubernetes;
 
     public override async Task InitializeAsync()
     {

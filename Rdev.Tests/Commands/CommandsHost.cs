@@ -53,14 +53,14 @@ public sealed class CommandsHost() : ApiHost(AdminKey, new Dictionary<string, st
         server.SetPodWorkspace("default", pod, folder);
         await PublishProjectAsync(new ProjectRow(name, folder)
         {
-            Runtime = "kubernetes", Namespace = "default", Pod = pod, Container = "main", MaxConcurrent = maxConcurrent,
+            Runtime = ProjectRuntime.Kubernetes, Namespace = "default", Pod = pod, Container = "main", MaxConcurrent = maxConcurrent,
         });
         return folder;
     }
 
     /// <summary>Settings and services that put an API replica on the kubernetes runtime against the fake server.</summary>
     public static (Dictionary<string, string?> Settings, Action<IServiceCollection> Services) KubernetesRuntime(FakeKubeApiServer server) =>
-        (new Dictionary<string, string?> { ["Rdev:Runtime"] = "kubernetes" }, KubernetesClientFor(server));
+        (new Dictionary<string, string?> { ["Rdev:Runtime"] = ProjectRuntime.Kubernetes }, KubernetesClientFor(server));
 
     /// <summary>Creates the project folder and publishes it as discovery would.</summary>
     public async Task<string> AddProjectAsync(string name, string[]? allowed = null, int maxConcurrent = 5)

@@ -51,7 +51,7 @@ public sealed class DiscoveryHarness : IAsyncDisposable
         kube.BookmarkInterval = TimeSpan.FromMilliseconds(200);
         var settings = new Dictionary<string, string?>
         {
-            ["Rdev:Runtime"] = "kubernetes",
+            ["Rdev:Runtime"] = ProjectRuntime.Kubernetes,
             ["Rdev:Kubernetes:Namespace"] = Namespace,
             ["Rdev:Kubernetes:ConfigMapName"] = ConfigMapName,
             ["Rdev:Kubernetes:RetryBaseDelay"] = "00:00:00.020",

@@ -38,7 +38,7 @@ public sealed class KubeconfigDiscoveryTests
 
         using var discovery = ApiProcess.Start(h.Database.ConnectionString, new Dictionary<string, string?>
         {
-            ["Rdev:Runtime"] = "kubernetes",
+            ["Rdev:Runtime"] = ProjectRuntime.Kubernetes,
             ["Rdev:Kubernetes:ConfigMapName"] = DiscoveryHarness.ConfigMapName,
             ["KUBECONFIG"] = kubeconfig,
             // Nothing to fall back on: ~/.kube/config does not exist.

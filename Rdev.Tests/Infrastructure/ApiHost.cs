@@ -123,8 +123,9 @@ public class ApiHost(string adminKey, IDictionary<string, string?>? settings = n
             INSERT INTO projects (name, status, runtime, namespace, pod_name, container, workspace, allowed_commands,
                                   max_concurrent_commands, runnable)
             VALUES (@name, @status, @runtime, @ns, @pod, @container, @workspace, @allowed, @max, @runnable);
-            SELECT pg_notify('rdev_projects', @name);
+            SELECT pg_notify(@channel, @name);
             """, connection);
+        command.Parameters.AddWithValue("channel", NotifyChannels.Projects);
         command.Parameters.AddWithValue("name", project.Name);
         command.Parameters.AddWithValue("status", project.Status);
         command.Parameters.AddWithValue("runtime", project.Runtime);
