@@ -123,10 +123,17 @@ public sealed class FakeKubeFaultTests : IAsyncLifetime
     public async Task AbortedExecKillsTheProcessAndTheClientGetsNoStatusToParse()
     {
         server.CreatePod(FakeKubeApiServer.NewPod("default", "sleeper"));
+        var connected = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
         var exec = client.NamespacedPodExecAsync("sleeper", "default", "main", ["sleep", "30"], false,
-            async (_, output, _) => await output.CopyToAsync(Stream.Null), CancellationToken.None);
+            async (_, output, _) =>
+            {
+                connected.TrySetResult();
+                await output.CopyToAsync(Stream.Null);
+            }, CancellationToken.None);
         await Eventually.TrueAsync(() => server.ExecCalls.Count == 1, "the exec reached the server", Timeout);
         await server.ExecCalls[0].Started.WaitAsync(Timeout);
+        // The client must have finished the WebSocket handshake: dropped earlier, the exec fails to connect instead.
+        await connected.Task.WaitAsync(Timeout);
 
         server.AbortAllExecs();
 
