@@ -22,10 +22,31 @@ public sealed class CommandsHost() : ApiHost(AdminKey, new Dictionary<string, st
 
     public DirectoryInfo Root { get; } = Directory.CreateTempSubdirectory("rdev-projects-");
 
+    /// <summary>The replicas' run folders (outside every workspace), so a test can see them come and go.</summary>
+    public DirectoryInfo Runs { get; } = RunsFolder();
+
+    public override async Task InitializeAsync()
+    {
+        Settings["Rdev:Local:RunsRoot"] = Runs.FullName;
+        await base.InitializeAsync();
+    }
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
         Root.Delete(recursive: true);
+        Runs.Delete(recursive: true);
+    }
+
+    /// <summary>The run folders now present: none once every command's output is stored.</summary>
+    public string[] RunFolders() => Runs.Exists ? Directory.GetDirectories(Runs.FullName) : [];
+
+    // Others may pass through (a root API hands each run folder to the command's user) but not list it.
+    private static DirectoryInfo RunsFolder()
+    {
+        var runs = Directory.CreateTempSubdirectory("rdev-runs-");
+        runs.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        return runs;
     }
 
     /// <summary>Like <see cref="ApiHost.StartApi"/>, also returning the replica so a test can stop it.</summary>
