@@ -51,7 +51,7 @@ internal sealed partial class KubernetesRun : IRunningProcess
 
     // The script checks the exit file first: a group that has ended may have its id reused.
     public Task SignalAsync(ProcessSignal signal, CancellationToken cancellationToken) =>
-        exit.Task.IsCompleted ? Task.CompletedTask : runner.RunScriptAsync(target, RunFolder.SignalCommand("", id, signal), "kubernetes signal", cancellationToken);
+        exit.Task.IsCompletedSuccessfully ? Task.CompletedTask : runner.RunScriptAsync(target, RunFolder.SignalCommand("", id, signal), "kubernetes signal", cancellationToken);
 
     public async Task WriteInputLineAsync(string line, CancellationToken cancellationToken)
     {
