@@ -114,27 +114,31 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TheWrapperStartsANewGroupAlsoWhenItsShellAlreadyLeadsOne()
+    public async Task TheStartScriptStartsANewGroupAlsoWhenItsShellAlreadyLeadsOne()
     {
-        // runc starts an exec as a session leader, the fake does not: run the wrapper that way by hand.
-        var info = new ProcessStartInfo("setsid") { RedirectStandardOutput = true, RedirectStandardError = true };
-        string[] argv = ["sh", "-c", ExecWrapper.StartScript, "rdev", workspace, "sh", "-c", "echo $$; cut -d' ' -f5,6 /proc/$$/stat; kill -TERM $$"];
-        foreach (var argument in argv)
+        // runc starts an exec as a session leader, the fake does not: run the start script that way by hand.
+        var info = new ProcessStartInfo("setsid") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workspace };
+        var id = Guid.CreateVersion7();
+        var request = new RunRequest(id, ["sh", "-c", "echo $$; cut -d' ' -f5,6 /proc/$$/stat; kill -TERM $$"]);
+        foreach (var argument in RunFolder.StartCommand(podTemp.FullName, request, workspace))
         {
             info.ArgumentList.Add(argument);
         }
 
         using var wrapper = Process.Start(info)!;
-        var stdout = wrapper.StandardOutput.ReadToEndAsync();
         var stderr = wrapper.StandardError.ReadToEndAsync();
+        await wrapper.StandardOutput.ReadToEndAsync();
         await wrapper.WaitForExitAsync().WaitAsync(Timeout);
+        var folder = Path.Combine(podTemp.FullName, RunFolder.Id(id));
+        await Eventually.TrueAsync(() => File.Exists(Path.Combine(folder, "exit")), "the exit file written", Timeout);
 
-        var lines = (await stdout).Split('\n');
+        var lines = File.ReadAllText(Path.Combine(folder, "out")).Split('\n');
         var pid = lines[0];
         Assert.Equal($"{pid} {pid}", lines[1]);
         Assert.StartsWith($"rdev-pgid:{pid}\n", await stderr, StringComparison.Ordinal);
         Assert.NotEqual(wrapper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), pid);
-        Assert.Equal(143, wrapper.ExitCode);
+        Assert.Equal(0, wrapper.ExitCode);
+        Assert.StartsWith("143 ", File.ReadAllText(Path.Combine(folder, "exit")), StringComparison.Ordinal);
     }
 
     [Fact]
