@@ -37,6 +37,10 @@ public sealed partial class CommandSupervisor
             {
                 metrics.Finished(command.Project, command.Kind, outcome.Status, clock.Elapsed, execution.Started);
             }
+            else if (execution.Started)
+            {
+                metrics.Detached(command.Project);
+            }
 
             execution.Dispose();
         }
@@ -130,6 +134,10 @@ public sealed partial class CommandSupervisor
                 if (execution.Request is not null)
                 {
                     metrics.Started(command.Project, command.Kind);
+                }
+                else
+                {
+                    metrics.Attached(command.Project);
                 }
 
                 execution.Attach(process, TimeSpan.FromSeconds(settings.CancelGraceSeconds), logger);

@@ -91,7 +91,7 @@ public static class RunFolder
         cd -- "${1:-${TMPDIR:-/tmp}/rdev}/$2" 2>/dev/null || { echo gone; exit 0; }
         o=$3; e=$4; n=0
         until [ -s pgid ]; do n=$((n+1)); [ "$n" -le 100 ] || { echo gone; exit 0; }; sleep 0.1; done
-        printf 'run %s\n' "$(cat pgid)"
+        printf 'run %s\n' "$(cat pgid)"; n=0
         while :; do
           x=; [ -s exit ] && x=$(cat exit)
           if [ -n "$x" ]; then set -- $x; q=$2; r=$3; else set -- $(wc -c out err); q=$1; r=$3; fi
@@ -101,7 +101,8 @@ public static class RunFolder
           if [ "$a" = 0 ]; then
             [ -z "$x" ] || { printf 'exit %s\n' "${x%% *}"; exit 0; }
             kill -0 "$(cat keeper 2>/dev/null)" 2>/dev/null || [ -s exit ] || { echo lost; exit 0; }
-            sleep 0.2
+            n=$((n+1)); if [ "$n" -gt 150 ]; then sleep 0.5; else sleep 0.2; fi
+          else n=0
           fi
         done
         """;

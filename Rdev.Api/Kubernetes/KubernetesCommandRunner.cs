@@ -11,11 +11,12 @@ namespace Rdev.Api.Kubernetes;
 /// never kubectl), in the workspace and in a new process group, following the protocol of <see cref="ExecWrapper"/>.
 /// </summary>
 /// <remarks>
-/// <para>Pod image requirements: <c>sh</c> and <c>setsid</c> on the PATH of the target container (see <see cref="ExecWrapper"/>).</para>
+/// <para>Pod image requirements: see <see cref="RunFolder"/> (a POSIX <c>sh</c>, <c>setsid</c>, <c>mkfifo</c> and coreutils or busybox).</para>
 /// <para>
-/// Exit codes come from the exec's final Status: 0 on Success, the ExitCode cause on NonZeroExitCode (128 + n when
-/// signal n ended the command). When the connection ends without a Status (API server restart, network drop) the
-/// exit code is <see cref="LostExitCode"/> and a warning is logged: the command may still be running in the pod.
+/// A command runs detached in the pod with a run folder (<see cref="RunFolder"/>): the start exec returns once it runs,
+/// and a follow exec (<see cref="KubernetesRun"/>) streams its spool and finally its exit code (128 + n when signal n
+/// ended it), opened again from the bytes received when it drops. Short scripts (signal, input, remove) are execs of
+/// their own; one that ends without a Status is <see cref="LostExitCode"/>, an outage.
 /// </para>
 /// <para>
 /// Failures to start are <see cref="RuntimeUnavailableException"/>s with a safe message; their
