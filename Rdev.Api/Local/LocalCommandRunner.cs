@@ -116,6 +116,15 @@ public sealed partial class LocalCommandRunner(
         // Others may pass through the root (the command's user must reach its folder) but not list or read it.
         Directory.CreateDirectory(RunsRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
             | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        // The default lives in a shared temp folder: one that another user made (or a symlink) could expose every spool.
+        var root = FileStatus.OfLink(RunsRoot);
+        if (root.Type != FileType.Directory || root.Uid != NativeUsers.EffectiveUserId
+            || (File.GetUnixFileMode(RunsRoot) & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+        {
+            throw new RuntimeUnavailableException(
+                "The runs root (Rdev:Local:RunsRoot) must be a folder of the API's user that no one else may write.", RuntimeBlame.Runtime);
+        }
+
         var folder = Path.Combine(RunsRoot, RunFolder.Id(id));
         Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         if (user is not null)
