@@ -2,8 +2,12 @@ using Rdev.Api.Execution;
 
 namespace Rdev.Api.Commands;
 
-/// <summary>One command on this replica and the ways it can be stopped.</summary>
-internal sealed class CommandExecution(CommandRecord command, RunTarget target, IReadOnlyList<string> argv) : IDisposable
+/// <summary>
+/// One command this replica supervises, started here (<see cref="Request"/>) or taken over (<see cref="Claim"/>), and
+/// the ways it can end here: stopped (cancel, timeout, failure) or let go (this replica shuts down or lost the lease;
+/// the command keeps running for the next holder).
+/// </summary>
+internal sealed class CommandExecution(CommandRecord command, RunTarget target, RunRequest? request, ClaimedCommand? claim = null) : IDisposable
 {
     private readonly Lock gate = new();
     private readonly CancellationTokenSource timeout = new();
@@ -14,12 +18,30 @@ internal sealed class CommandExecution(CommandRecord command, RunTarget target, 
 
     public CommandRecord Command { get; } = command;
     public RunTarget Target { get; } = target;
-    public IReadOnlyList<string> Argv { get; } = argv;
+    public RunRequest? Request { get; } = request;
+    public ClaimedCommand? Claim { get; } = claim;
     public Task Completion { get; set; } = Task.CompletedTask;
-    public CancellationTokenSource OutputDrained { get; } = new();
+
+    /// <summary>Cancelled when this replica lets go of the command without stopping it.</summary>
+    public CancellationTokenSource LetGo { get; } = new();
+
+    /// <summary>The absolute deadline: the timeout counts from the start, whichever replica enforces it.</summary>
+    public DateTimeOffset Deadline => (Command.StartedAt ?? Command.CreatedAt).AddSeconds(Command.TimeoutSeconds);
 
     /// <summary>Why rdev stopped the command (cancelled, timed_out, lost, failed), or null when it ended by itself.</summary>
     private CommandOutcome? StopReason { get; set; }
+
+    /// <summary>The attached process, once there is one.</summary>
+    public IRunningProcess? Process
+    {
+        get
+        {
+            lock (gate)
+            {
+                return process;
+            }
+        }
+    }
 
     public bool Started
     {
@@ -49,10 +71,10 @@ internal sealed class CommandExecution(CommandRecord command, RunTarget target, 
         }
     }
 
-    public void StopAfter(TimeSpan after)
+    public void StopAt(DateTimeOffset deadline)
     {
         timeout.Token.Register(() => RequestStop(CommandStatuses.TimedOut));
-        timeout.CancelAfter(after);
+        timeout.CancelAfter(TimeSpan.FromMilliseconds(Math.Clamp((deadline - DateTimeOffset.UtcNow).TotalMilliseconds, 0, int.MaxValue - 1)));
     }
 
     /// <summary>
@@ -120,6 +142,6 @@ internal sealed class CommandExecution(CommandRecord command, RunTarget target, 
     public void Dispose()
     {
         timeout.Dispose();
-        OutputDrained.Dispose();
+        LetGo.Dispose();
     }
 }

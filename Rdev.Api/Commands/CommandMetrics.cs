@@ -35,6 +35,12 @@ public sealed class CommandMetrics
         running.Add(1, new TagList { { "project", project } });
     }
 
+    /// <summary>A command taken over from another replica runs here now (it was counted as started where it started).</summary>
+    public void Attached(string project) => running.Add(1, new TagList { { "project", project } });
+
+    /// <summary>This replica let go of a running command (shutdown, lost lease): it runs on elsewhere.</summary>
+    public void Detached(string project) => running.Add(-1, new TagList { { "project", project } });
+
     public void Finished(string project, string kind, string status, TimeSpan elapsed, bool wasRunning)
     {
         finished.Add(1, new TagList { { "project", project }, { "kind", kind }, { "status", status } });

@@ -24,9 +24,9 @@ public sealed class CommandOptions
     [Required]
     public string ClaudeCommand { get; set; } = "claude";
 
-    /// <summary>A replica that has not sent a heartbeat for this long is dead: its unfinished commands are lost.</summary>
+    /// <summary>A replica that has not sent a heartbeat for this long is dead: a live replica takes its commands over.</summary>
     [Range(1, 3600)]
-    public double RunnerTimeoutSeconds { get; set; } = 30;
+    public double RunnerTimeoutSeconds { get; set; } = 15;
 
     [Range(0.1, 600)]
     public double HeartbeatSeconds { get; set; } = 5;
@@ -38,7 +38,7 @@ public sealed class CommandOptions
     [Range(1, 86400)]
     public double WriteGiveUpSeconds { get; set; } = 60;
 
-    /// <summary>How often a replica finalises its own unfinished commands that it no longer runs.</summary>
+    /// <summary>How often a replica removes run folders that finished commands left behind.</summary>
     [Range(0.1, 86400)]
     public double SweepSeconds { get; set; } = 60;
 }

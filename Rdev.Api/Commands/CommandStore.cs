@@ -2,18 +2,24 @@ using System.Text.Json.Nodes;
 using Dapper;
 using System.Net;
 using Npgsql;
+using System.Text.Json;
 using Rdev.Api.Audit;
+using Rdev.Api.Execution;
 
 namespace Rdev.Api.Commands;
 
-/// <summary>Which replica started a command, and its process group there.</summary>
-public sealed record RunnerStart(string RunnerId, string Handle);
+/// <summary>The process group of a command that a batch marks running (its first batch after start or takeover).</summary>
+public sealed record RunnerStart(string Handle);
 
 /// <summary>How a command ended, as its record will say.</summary>
 public sealed record CommandOutcome(string Status, int? ExitCode, string? Error);
 
-/// <summary>Commands and their events in Postgres: the durable record every replica reads from.</summary>
-public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
+/// <summary>
+/// Commands and their events in Postgres: the durable record every replica reads from. Writes about a running command
+/// (<see cref="AppendEventsAsync"/>, <see cref="FinishAsync"/>) are fenced by its lease: they change nothing unless
+/// the writing replica still holds it (see CommandStore.Leases.cs).
+/// </summary>
+public sealed partial class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
 {
     public const string EventsChannel = "rdev_command_events";
     public const string CancelChannel = "rdev_command_cancel";
@@ -31,7 +37,7 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
     /// The request is audited either way (key, project, kind, args; never output), in the same transaction.
     /// </summary>
     public async Task<CommandRecord?> CreateAsync(
-        CommandRecord command, int maxConcurrent, string runnerId, IPAddress? clientIp, CancellationToken ct)
+        CommandRecord command, int maxConcurrent, string runnerId, IPAddress? clientIp, CancellationToken ct, RunTarget? target = null)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         await using var transaction = await connection.BeginTransactionAsync(ct);
@@ -51,8 +57,8 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
         }
 
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO commands (id, project, kind, args, status, key_id, created_at, timeout_seconds, last_seq, runner_id)
-            VALUES (@Id, @Project, @Kind, @Args::jsonb, @Status, @KeyId, @CreatedAt, @TimeoutSeconds, 1, @runnerId);
+            INSERT INTO commands (id, project, kind, args, status, key_id, created_at, timeout_seconds, last_seq, runner_id, run_target)
+            VALUES (@Id, @Project, @Kind, @Args::jsonb, @Status, @KeyId, @CreatedAt, @TimeoutSeconds, 1, @runnerId, @runTarget::jsonb);
             INSERT INTO command_events (command_id, seq, type, data) VALUES (@Id, 1, 'status', @StatusData);
             SELECT pg_notify('rdev_command_events', @Id::text);
             """,
@@ -60,6 +66,7 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
             {
                 command.Id, command.Project, command.Kind, Args = command.Args.ToJsonString(), command.Status,
                 command.KeyId, command.CreatedAt, command.TimeoutSeconds, runnerId,
+                runTarget = target is null ? null : JsonSerializer.Serialize(target),
                 StatusData = EventData.Status(command.Status, null),
             }, transaction, cancellationToken: ct));
         await transaction.CommitAsync(ct);
@@ -87,70 +94,70 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
     }
 
     /// <summary>
-    /// Appends a batch of events in one round trip and moves the command's counters with them. With
-    /// <paramref name="started"/> the batch also marks the command running (its first batch starts with that status).
+    /// Appends a batch of events in one statement (one transaction) and moves the command's counters and stream
+    /// offsets with them, if <paramref name="runnerId"/> still holds the command's lease. With <paramref name="started"/>
+    /// the batch also marks the command running. False: another replica holds it now, nothing was written.
     /// </summary>
-    public async Task AppendEventsAsync(
-        Guid id, IReadOnlyList<CommandEvent> events, long outputBytes, bool truncated, RunnerStart? started, CancellationToken ct)
+    public async Task<bool> AppendEventsAsync(
+        Guid id, string runnerId, IReadOnlyList<CommandEvent> events, long outputBytes, bool truncated, RunOffsets offsets,
+        RunnerStart? started, CancellationToken ct)
     {
-        if (events.Count == 0)
-        {
-            return;
-        }
-
-        await using var batch = dataSource.CreateBatch();
-        if (started is not null)
-        {
-            batch.BatchCommands.Add(new NpgsqlBatchCommand(
-                "UPDATE commands SET status = 'running', started_at = now(), runner_id = $2, process_handle = $3 WHERE id = $1")
-            {
-                Parameters = { new() { Value = id }, new() { Value = started.RunnerId }, new() { Value = started.Handle } },
-            });
-        }
-
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("""
-            INSERT INTO command_events (command_id, seq, type, data)
-            SELECT $1, seq, type, data FROM unnest($2::bigint[], $3::text[], $4::text[]) AS e(seq, type, data)
-            """)
-        {
-            Parameters =
-            {
-                new() { Value = id },
-                new() { Value = events.Select(e => e.Seq).ToArray() },
-                new() { Value = events.Select(e => e.Type).ToArray() },
-                new() { Value = events.Select(e => e.Data).ToArray() },
-            },
-        });
-        batch.BatchCommands.Add(new NpgsqlBatchCommand(
-            "UPDATE commands SET last_seq = $2, output_bytes = $3, truncated = $4 WHERE id = $1")
-        {
-            Parameters = { new() { Value = id }, new() { Value = events[^1].Seq }, new() { Value = outputBytes }, new() { Value = truncated } },
-        });
-        batch.BatchCommands.Add(new NpgsqlBatchCommand("SELECT pg_notify('rdev_command_events', $1::text)")
-        {
-            Parameters = { new() { Value = id.ToString() } },
-        });
-        await batch.ExecuteNonQueryAsync(ct);
+        await using var command = dataSource.CreateCommand("""
+            WITH owned AS (
+                UPDATE commands SET last_seq = greatest(last_seq, $3), output_bytes = $4, truncated = $5, stdout_offset = $6,
+                    stderr_offset = $7, status = CASE WHEN $8 THEN 'running' ELSE status END,
+                    started_at = CASE WHEN $8 THEN coalesce(started_at, now()) ELSE started_at END,
+                    process_handle = coalesce($9, process_handle)
+                WHERE id = $1 AND runner_id = $2 AND status IN ('queued', 'running')
+                RETURNING id
+            ), inserted AS (
+                INSERT INTO command_events (command_id, seq, type, data)
+                SELECT $1, e.seq, e.type, e.data FROM unnest($10::bigint[], $11::text[], $12::text[]) AS e(seq, type, data)
+                WHERE EXISTS (SELECT 1 FROM owned)
+            )
+            SELECT count(*)::int FROM (SELECT pg_notify('rdev_command_events', id::text) FROM owned) n;
+            """);
+        command.Parameters.Add(new() { Value = id });
+        command.Parameters.Add(new() { Value = runnerId });
+        command.Parameters.Add(new() { Value = events.Count > 0 ? events[^1].Seq : 0L });
+        command.Parameters.Add(new() { Value = outputBytes });
+        command.Parameters.Add(new() { Value = truncated });
+        command.Parameters.Add(new() { Value = offsets.Stdout });
+        command.Parameters.Add(new() { Value = offsets.Stderr });
+        command.Parameters.Add(new() { Value = started is not null });
+        command.Parameters.Add(new() { Value = (object?)started?.Handle ?? DBNull.Value, NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Text });
+        command.Parameters.Add(new() { Value = events.Select(e => e.Seq).ToArray() });
+        command.Parameters.Add(new() { Value = events.Select(e => e.Type).ToArray() });
+        command.Parameters.Add(new() { Value = events.Select(e => e.Data).ToArray() });
+        return (int)(await command.ExecuteScalarAsync(ct))! > 0;
     }
 
-    /// <summary>Records the final status (as the last event) and the outcome fields.</summary>
-    public async Task FinishAsync(
-        Guid id, long seq, string status, int? exitCode, string? error, long outputBytes, bool truncated, ClaudeOutcome? claude,
+    /// <summary>
+    /// Records the final status (as the last event) and the outcome fields, if <paramref name="runnerId"/> still holds
+    /// the lease. False: another replica holds it now (and records the outcome itself).
+    /// </summary>
+    public async Task<bool> FinishAsync(
+        Guid id, string runnerId, long seq, CommandOutcome outcome, long outputBytes, bool truncated, ClaudeOutcome? claude,
         CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
-            UPDATE commands SET status = @status, exit_code = @exitCode, finished_at = now(), last_seq = @seq, error = @error,
-                output_bytes = @outputBytes, truncated = @truncated, session_id = @SessionId, total_cost_usd = @TotalCostUsd, num_turns = @NumTurns, result = @Result, is_error = @IsError
-            WHERE id = @id;
-            INSERT INTO command_events (command_id, seq, type, data) VALUES (@id, @seq, 'status', @data);
-            SELECT pg_notify('rdev_command_events', @id::text);
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
+            WITH done AS (
+                UPDATE commands SET status = @Status, exit_code = @ExitCode, finished_at = now(), last_seq = @seq, error = @Error,
+                    output_bytes = @outputBytes, truncated = @truncated, session_id = @SessionId, total_cost_usd = @TotalCostUsd,
+                    num_turns = @NumTurns, result = @Result, is_error = @IsError
+                WHERE id = @id AND runner_id = @runnerId AND status IN ('queued', 'running')
+                RETURNING id
+            ), final AS (
+                INSERT INTO command_events (command_id, seq, type, data) SELECT id, @seq, 'status', @data FROM done
+            )
+            SELECT count(*)::int FROM (SELECT pg_notify('rdev_command_events', id::text) FROM done) n;
             """, new
             {
-                id, seq, status, exitCode, error, outputBytes, truncated,
+                id, runnerId, seq, outcome.Status, outcome.ExitCode, outcome.Error, outputBytes, truncated,
                 claude?.SessionId, claude?.TotalCostUsd, claude?.NumTurns, claude?.Result, claude?.IsError,
-                data = EventData.Status(status, exitCode),
-            }, cancellationToken: ct));
+                data = EventData.Status(outcome.Status, outcome.ExitCode),
+            }, cancellationToken: ct)) > 0;
     }
 
     public async Task<IReadOnlyList<CommandEvent>> ReadEventsAsync(Guid id, long afterSeq, int limit, CancellationToken ct)
@@ -163,91 +170,14 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
         return rows.AsList();
     }
 
+    /// <summary>Records the cancel (so a replica that takes the command over later honours it) and tells every replica.</summary>
     public async Task RequestCancelAsync(Guid id, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition(
-            "SELECT pg_notify('rdev_command_cancel', @id)", new { id = id.ToString() }, cancellationToken: ct));
-    }
-
-    /// <summary>Keeps this replica's heartbeat fresh.</summary>
-    public async Task HeartbeatAsync(string runnerId, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
         await connection.ExecuteAsync(new CommandDefinition("""
-            INSERT INTO command_runners (id, host, seen_at) VALUES (@runnerId, @host, now())
-            ON CONFLICT (id) DO UPDATE SET seen_at = now()
-            """, new { runnerId, host = Environment.MachineName }, cancellationToken: ct));
-    }
-
-    /// <summary>
-    /// Marks unfinished commands whose replica stopped sending heartbeats (or never started them) as lost, each with a
-    /// final status event, and forgets runners long gone. Returns how many commands were marked.
-    /// </summary>
-    public async Task<int> MarkLostAsync(TimeSpan runnerTimeout, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var lost = await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
-            WITH lost AS (
-                UPDATE commands c SET status = 'lost', finished_at = now(), last_seq = c.last_seq + 1,
-                    error = 'The API replica running this command stopped.'
-                WHERE c.status IN ('queued', 'running')
-                  AND NOT EXISTS (SELECT 1 FROM command_runners r WHERE r.id = c.runner_id AND r.seen_at > now() - @timeout)
-                RETURNING c.id, c.last_seq
-            ), events AS (
-                INSERT INTO command_events (command_id, seq, type, data)
-                SELECT id, last_seq, 'status', @data FROM lost
-            ), notified AS (
-                SELECT pg_notify('rdev_command_events', id::text) FROM lost
-            )
-            SELECT (SELECT count(*) FROM notified)::int;
-            """, new { timeout = runnerTimeout, data = EventData.Status(CommandStatuses.Lost, null) }, cancellationToken: ct));
-        await connection.ExecuteAsync(new CommandDefinition(
-            "DELETE FROM command_runners WHERE seen_at < now() - interval '1 day'", cancellationToken: ct));
-        return lost;
-    }
-
-    /// <summary>This replica's unfinished commands created before <paramref name="createdBefore"/>.</summary>
-    public async Task<IReadOnlyList<Guid>> ListUnfinishedAsync(string runnerId, DateTimeOffset createdBefore, CancellationToken ct)
-    {
-        await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var ids = await connection.QueryAsync<Guid>(new CommandDefinition("""
-            SELECT id FROM commands
-            WHERE runner_id = @runnerId AND status IN ('queued', 'running') AND created_at < @createdBefore
-            """, new { runnerId, createdBefore }, cancellationToken: ct));
-        return ids.AsList();
-    }
-
-    /// <summary>
-    /// Records the outcome of this replica's commands that it no longer runs, each with a final status event, unless
-    /// they finished meanwhile. Returns how many it finished.
-    /// </summary>
-    public async Task<int> FinishUnsupervisedAsync(
-        string runnerId, IReadOnlyList<(Guid Id, CommandOutcome Outcome)> commands, CancellationToken ct)
-    {
-        await using var command = dataSource.CreateCommand("""
-            WITH outcome AS (
-                SELECT * FROM unnest($2::uuid[], $3::text[], $4::integer[], $5::text[], $6::text[]) AS o(id, status, exit_code, error, data)
-            ), swept AS (
-                UPDATE commands c SET status = o.status, exit_code = o.exit_code, error = o.error, finished_at = now(),
-                    last_seq = c.last_seq + 1
-                FROM outcome o
-                WHERE c.id = o.id AND c.runner_id = $1 AND c.status IN ('queued', 'running')
-                RETURNING c.id, c.last_seq, o.data
-            ), events AS (
-                INSERT INTO command_events (command_id, seq, type, data) SELECT id, last_seq, 'status', data FROM swept
-            ), notified AS (
-                SELECT pg_notify('rdev_command_events', id::text) FROM swept
-            )
-            SELECT (SELECT count(*) FROM notified)::int;
-            """);
-        command.Parameters.Add(new() { Value = runnerId });
-        command.Parameters.Add(new() { Value = commands.Select(c => c.Id).ToArray() });
-        command.Parameters.Add(new() { Value = commands.Select(c => c.Outcome.Status).ToArray() });
-        command.Parameters.Add(new() { Value = commands.Select(c => c.Outcome.ExitCode).ToArray() });
-        command.Parameters.Add(new() { Value = commands.Select(c => c.Outcome.Error).ToArray() });
-        command.Parameters.Add(new() { Value = commands.Select(c => EventData.Status(c.Outcome.Status, c.Outcome.ExitCode)).ToArray() });
-        return (int)(await command.ExecuteScalarAsync(ct))!;
+            UPDATE commands SET cancel_requested_at = coalesce(cancel_requested_at, now()) WHERE id = @id;
+            SELECT pg_notify('rdev_command_cancel', @id::text);
+            """, new { id }, cancellationToken: ct));
     }
 
     private sealed record CommandRow(

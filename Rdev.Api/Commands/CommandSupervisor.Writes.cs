@@ -11,8 +11,7 @@ public sealed partial class CommandSupervisor
     // is retried until it succeeds; a running command whose output waits longer than WriteGiveUpSeconds is stopped.
     // A write the database refuses fails the command, and closing the channel unblocks the output pump.
     private async Task WriteEventsAsync(
-        CommandExecution execution, Channel<(string Type, string Data)> output, OutputProcessor processor, RunnerStart start,
-        Func<long> nextSeq)
+        CommandExecution execution, Channel<OutputEvent> output, OutputProcessor processor, RunnerStart? start, Func<long> nextSeq)
     {
         var id = execution.Command.Id;
         var giveUp = options.Value.WriteGiveUpSeconds;
@@ -26,14 +25,17 @@ public sealed partial class CommandSupervisor
             while (await output.Reader.WaitToReadAsync())
             {
                 var chars = 0;
+                OutputEvent last = default;
                 while (chars < maxBatchChars && output.Reader.TryRead(out var e))
                 {
                     batch.Add(new CommandEvent(nextSeq(), e.Type, e.Data));
                     chars += e.Data.Length;
+                    last = e;
                 }
 
-                await StoreAsync(
-                    ct => store.AppendEventsAsync(id, batch, processor.OutputBytes, processor.Truncated, pendingStart, ct),
+                // The batch commits here, with the offsets of its last event: a re-attach resumes right after it.
+                var owned = await StoreAsync(ct => store.AppendEventsAsync(
+                        id, RunnerId, batch, last.OutputBytes, last.Truncated, last.Position, pendingStart, ct),
                     onStalled: () =>
                     {
                         if (!stopped)
@@ -43,6 +45,11 @@ public sealed partial class CommandSupervisor
                             execution.RequestStop(CommandStatuses.Failed, stalled);
                         }
                     });
+                if (!owned)
+                {
+                    throw new LeaseLostException();
+                }
+
                 pendingStart = null;
                 batch.Clear();
             }
@@ -58,19 +65,19 @@ public sealed partial class CommandSupervisor
     /// Runs a write through <see cref="StoreRetry"/> until it succeeds or the replica stops; <paramref name="onStalled"/>
     /// runs before each retry once the write has been failing for <see cref="CommandOptions.WriteGiveUpSeconds"/>.
     /// </summary>
-    private async Task StoreAsync(Func<CancellationToken, Task> write, Action? onStalled = null)
+    private async Task<T> StoreAsync<T>(Func<CancellationToken, Task<T>> write, Action? onStalled = null)
     {
         var giveUp = TimeSpan.FromSeconds(options.Value.WriteGiveUpSeconds);
         var since = Stopwatch.StartNew();
         var attempts = 0;
-        await storeRetry.ExecuteAsync(async ct =>
+        return await storeRetry.ExecuteAsync(async ct =>
         {
             if (attempts++ > 0 && since.Elapsed >= giveUp)
             {
                 onStalled?.Invoke();
             }
 
-            await write(ct);
+            return await write(ct);
         }, shutdown.Token);
     }
 }

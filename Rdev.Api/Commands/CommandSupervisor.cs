@@ -1,6 +1,5 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Threading.Channels;
 using Microsoft.Extensions.Options;
 using Polly;
 using Rdev.Api.Data;
@@ -9,10 +8,11 @@ using Rdev.Api.Execution;
 namespace Rdev.Api.Commands;
 
 /// <summary>
-/// Runs the commands this replica accepted: starts them through the runtime, stores their output as it arrives,
-/// enforces timeouts and cancellation, and records the final status, retrying its writes for as long as it runs. Also
-/// keeps this replica's heartbeat, marks the commands of replicas that died as <c>lost</c>, and sweeps its own
-/// unfinished commands that it no longer runs, so that no command stays <c>running</c> on a live replica.
+/// Supervises commands on this replica: starts the ones it accepted, and takes over (re-attaches to) those no live
+/// replica holds, the commands of a replica that died or shut down (SPEC section 6, durable runs). A command's lease is
+/// its runner_id plus that replica's heartbeat; on shutdown this replica lets go of its commands without stopping them
+/// and releases their leases, so another replica continues them at once. The run pipeline is CommandSupervisor.Run.cs,
+/// the ordered writer CommandSupervisor.Writes.cs.
 /// </summary>
 public sealed partial class CommandSupervisor(
     CommandStore store,
@@ -23,40 +23,51 @@ public sealed partial class CommandSupervisor(
     ILogger<CommandSupervisor> logger) : BackgroundService
 {
     private static readonly ActivitySource Source = new(CommandMetrics.MeterName);
-    // Only a command created this long ago can be swept: its request launches it right after inserting it.
-    private static readonly TimeSpan SweepGrace = TimeSpan.FromSeconds(10);
+    // Only a command created this long ago can be re-adopted by its own replica: its request launches it right after inserting it.
+    private static readonly TimeSpan AdoptGrace = TimeSpan.FromSeconds(10);
     private readonly ConcurrentDictionary<Guid, CommandExecution> running = new();
     // Outcomes whose final write was refused (not an outage): the sweep records them without the extra fields.
     private readonly ConcurrentDictionary<Guid, CommandOutcome> unrecorded = new();
     private readonly CancellationTokenSource shutdown = new();
+    private readonly SemaphoreSlim wake = new(0);
     private readonly ResiliencePipeline storeRetry = StoreRetry.Create(logger);
     private IDisposable? cancelSubscription;
+    private IDisposable? releaseSubscription;
+    private volatile bool stopping;
 
     public string RunnerId { get; } = $"{Environment.MachineName}-{Guid.NewGuid():N}";
 
     public override async Task StartAsync(CancellationToken cancellationToken)
     {
-        // A replica must be known alive before its first command exists, or it could be reaped as lost.
+        // A replica must be known alive before its first command exists, or another could take that command over.
         await store.HeartbeatAsync(RunnerId, cancellationToken);
         cancelSubscription = notifications.Subscribe(CommandStore.CancelChannel, OnCancelRequested);
+        // Another replica let go of commands: take them now rather than at the next heartbeat.
+        releaseSubscription = notifications.Subscribe(CommandStore.ReleasedChannel, _ => wake.Release());
         await base.StartAsync(cancellationToken);
     }
 
     /// <summary>Starts a command that <see cref="CommandStore.CreateAsync"/> just queued on this replica.</summary>
-    public void Launch(CommandRecord command, RunTarget target, IReadOnlyList<string> argv)
+    /// <param name="input">Whether the command reads input (<see cref="IRunningProcess.WriteInputLineAsync"/>); else its stdin is empty.</param>
+    public void Launch(CommandRecord command, RunTarget target, IReadOnlyList<string> argv, bool input = false) =>
+        // One byte more than the cap per stream: output past the cap then reaches the processor, which marks it truncated.
+        Supervise(new CommandExecution(command, target, new RunRequest(command.Id, argv, input, options.Value.MaxOutputBytes + 1)));
+
+    /// <summary>Stops a command supervised here; false when another replica holds it (or it no longer runs).</summary>
+    public bool TryCancel(Guid id) => running.TryGetValue(id, out var execution) && execution.RequestStop(CommandStatuses.Cancelled);
+
+    /// <summary>The running process of a command supervised here (for its input), or null.</summary>
+    public IRunningProcess? ProcessOf(Guid id) => running.TryGetValue(id, out var execution) ? execution.Process : null;
+
+    private void Supervise(CommandExecution execution)
     {
-        var execution = new CommandExecution(command, target, argv);
-        running[command.Id] = execution;
+        running[execution.Command.Id] = execution;
         execution.Completion = Task.Run(() => RunAsync(execution));
     }
-
-    /// <summary>Stops a command running on this replica; false when it runs elsewhere (or no longer runs).</summary>
-    public bool TryCancel(Guid id) => running.TryGetValue(id, out var execution) && execution.RequestStop(CommandStatuses.Cancelled);
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var interval = TimeSpan.FromSeconds(options.Value.HeartbeatSeconds);
-        var runnerTimeout = TimeSpan.FromSeconds(options.Value.RunnerTimeoutSeconds);
         var sweepInterval = TimeSpan.FromSeconds(options.Value.SweepSeconds);
         var sinceSweep = Stopwatch.StartNew();
         while (!stoppingToken.IsCancellationRequested)
@@ -64,15 +75,11 @@ public sealed partial class CommandSupervisor(
             try
             {
                 await store.HeartbeatAsync(RunnerId, stoppingToken);
-                var lost = await store.MarkLostAsync(runnerTimeout, stoppingToken);
-                if (lost > 0)
-                {
-                    SupervisorLog.MarkedLost(logger, lost);
-                }
-
+                await RecordUnrecordedAsync(stoppingToken);
+                await ClaimAsync(stoppingToken);
                 if (sinceSweep.Elapsed >= sweepInterval)
                 {
-                    await SweepAsync(stoppingToken);
+                    await SweepRunFoldersAsync(stoppingToken);
                     sinceSweep.Restart();
                 }
             }
@@ -84,7 +91,7 @@ public sealed partial class CommandSupervisor(
 
             try
             {
-                await Task.Delay(interval, stoppingToken);
+                await wake.WaitAsync(interval, stoppingToken);
             }
             catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
             {
@@ -95,21 +102,33 @@ public sealed partial class CommandSupervisor(
 
     public override async Task StopAsync(CancellationToken cancellationToken)
     {
+        stopping = true;
         cancelSubscription?.Dispose();
-        // Commands cannot outlive this process yet: stop them and record why, so no command stays 'running'.
+        releaseSubscription?.Dispose();
+        // Hand over instead of stopping: each pipeline stores what it has read (with its offsets) and lets go.
         foreach (var execution in running.Values)
         {
-            execution.RequestStop(CommandStatuses.Lost, "The API replica running this command shut down.");
+            await execution.LetGo.CancelAsync();
         }
 
         try
         {
-            // RunAsync records every outcome itself, so only the host's shutdown timeout can end this wait early.
             await Task.WhenAll(running.Values.Select(e => e.Completion)).WaitAsync(cancellationToken);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
-            // The host stops waiting: what has not been recorded yet is marked lost by another replica.
+            // The host stops waiting: what is not stored yet is read again by the next holder, from the stored offsets.
+        }
+
+        try
+        {
+            var released = await store.ReleaseAsync(RunnerId, cancellationToken);
+            SupervisorLog.Released(logger, released);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException)
+        {
+            // Then the others take the commands over once this replica's heartbeat is stale.
+            SupervisorLog.ReleaseFailed(logger, ex);
         }
 
         await shutdown.CancelAsync();
@@ -124,17 +143,32 @@ public sealed partial class CommandSupervisor(
         }
     }
 
-    /// <summary>
-    /// Finalises this replica's unfinished commands that it no longer supervises (a supervisor that died, a request
-    /// that stopped between insert and launch, a final write the database refused): with the outcome recorded here
-    /// when there is one, else as <c>lost</c>.
-    /// </summary>
-    private async Task SweepAsync(CancellationToken ct)
+    /// <summary>Takes over the commands no live replica holds, and re-attaches to each.</summary>
+    private async Task ClaimAsync(CancellationToken ct)
     {
-        var candidates = await store.ListUnfinishedAsync(RunnerId, DateTimeOffset.UtcNow - SweepGrace, ct);
-        var outcomes = candidates.Where(id => !running.ContainsKey(id))
-            .Select(id => (id, unrecorded.TryGetValue(id, out var outcome) ? outcome : LostHere))
-            .ToList();
+        if (stopping)
+        {
+            return;
+        }
+
+        var claimed = await store.ClaimAsync(RunnerId, TimeSpan.FromSeconds(options.Value.RunnerTimeoutSeconds),
+            DateTimeOffset.UtcNow - AdoptGrace, [.. running.Keys, .. unrecorded.Keys], ct);
+        foreach (var claim in claimed)
+        {
+            if (running.ContainsKey(claim.Command.Id))
+            {
+                continue;
+            }
+
+            SupervisorLog.TookOver(logger, claim.Command.Id, claim.Offsets.Stdout, claim.Offsets.Stderr);
+            Supervise(new CommandExecution(claim.Command, claim.Target ?? new RunTarget(claim.Command.Project, ""), null, claim));
+        }
+    }
+
+    /// <summary>Records the outcomes whose final write the database refused, without the extra fields.</summary>
+    private async Task RecordUnrecordedAsync(CancellationToken ct)
+    {
+        var outcomes = unrecorded.Where(u => !running.ContainsKey(u.Key)).Select(u => (u.Key, u.Value)).ToList();
         if (outcomes.Count == 0)
         {
             return;
@@ -146,135 +180,24 @@ public sealed partial class CommandSupervisor(
             unrecorded.TryRemove(id, out _);
         }
 
-        if (swept > 0)
-        {
-            SupervisorLog.Swept(logger, swept);
-        }
+        SupervisorLog.Swept(logger, swept);
     }
 
-    private static readonly CommandOutcome LostHere =
-        new(CommandStatuses.Lost, null, "The API replica running this command lost track of it.");
-
-    private async Task RunAsync(CommandExecution execution)
+    /// <summary>Removes the run folders of finished commands that were left behind (their replica died before removing them).</summary>
+    private async Task SweepRunFoldersAsync(CancellationToken ct)
     {
-        var command = execution.Command;
-        // A child of the request that created the command; spans of the exec and of Postgres nest under it.
-        using var activity = Source.StartActivity($"command {command.Kind}", ActivityKind.Internal);
-        activity?.SetTag("project", command.Project).SetTag("command.kind", command.Kind).SetTag("command.id", command.Id.ToString());
-        var processor = new OutputProcessor(command.Kind == CommandKinds.Claude, options.Value.MaxOutputBytes);
-        var clock = Stopwatch.StartNew();
-        long seq = 1;
-        var outcome = await RunToEndAsync(execution, processor, () => ++seq);
-        // Error messages come from the runtime too (a pod's exec status, an exception's text).
-        long replaced = 0;
-        outcome = outcome with { Error = StorableText.CleanOrNull(outcome.Error, ref replaced) };
-        replaced += processor.Replaced;
-        metrics.Replaced(command.Kind, replaced);
-        if (replaced > 0)
+        foreach (var target in await store.ListRecentTargetsAsync(ct))
         {
-            SupervisorLog.Replaced(logger, command.Id, replaced);
-        }
-
-        try
-        {
-            var finalSeq = ++seq;
-            await StoreAsync(ct => store.FinishAsync(command.Id, finalSeq, outcome.Status, outcome.ExitCode, outcome.Error,
-                processor.OutputBytes, processor.Truncated, processor.Claude, ct));
-        }
-        catch (OperationCanceledException) when (shutdown.IsCancellationRequested)
-        {
-            // This replica stops: its heartbeat stops too, and another replica marks the command lost.
-        }
-        catch (Exception ex)
-        {
-            SupervisorLog.FinalWriteFailed(logger, command.Id, outcome.Status, ex);
-            unrecorded[command.Id] = outcome;
-        }
-        finally
-        {
-            running.TryRemove(command.Id, out _);
-            metrics.Finished(command.Project, command.Kind, outcome.Status, clock.Elapsed, execution.Started);
-            execution.Dispose();
-        }
-
-        activity?.SetTag("command.status", outcome.Status).SetTag("command.exit_code", outcome.ExitCode);
-        if (outcome.Status is not CommandStatuses.Succeeded)
-        {
-            activity?.SetStatus(ActivityStatusCode.Error, outcome.Status);
-        }
-    }
-
-    /// <summary>Starts the process, stores its output as it comes, and returns how it ended.</summary>
-    private async Task<CommandOutcome> RunToEndAsync(CommandExecution execution, OutputProcessor processor, Func<long> nextSeq)
-    {
-        var command = execution.Command;
-        var settings = options.Value;
-        int? exitCode = null;
-        try
-        {
-            IRunningProcess process;
-            try
+            var folders = await runner.ListRunsAsync(target, ct);
+            if (folders.Count == 0)
             {
-                process = await runner.StartAsync(execution.Target, execution.Argv, shutdown.Token);
-            }
-            catch (RuntimeUnavailableException ex)
-            {
-                SupervisorLog.StartFailed(logger, command.Id, ex);
-                return new CommandOutcome(CommandStatuses.Failed, null, ex.Message);
+                continue;
             }
 
-            await using (process)
+            foreach (var id in await store.ListFinishedAsync(folders, ct))
             {
-                metrics.Started(command.Project, command.Kind);
-                execution.Attach(process, TimeSpan.FromSeconds(settings.CancelGraceSeconds), logger);
-                execution.StopAfter(TimeSpan.FromSeconds(command.TimeoutSeconds));
-
-                var output = Channel.CreateBounded<(string Type, string Data)>(new BoundedChannelOptions(256) { SingleReader = true });
-                // The running status goes first through the same ordered writer as the output, in its first batch.
-                await output.Writer.WriteAsync((EventTypes.Status, EventData.Status(CommandStatuses.Running, null)));
-                var writer = WriteEventsAsync(execution, output, processor, new RunnerStart(RunnerId, process.Handle), nextSeq);
-                var pump = processor.PumpAsync(process, output.Writer, execution.OutputDrained.Token);
-
-                try
-                {
-                    var exited = process.WaitForExitAsync(CancellationToken.None);
-                    // The writer ends early only when it fails; then there is no point waiting for the exit.
-                    if (await Task.WhenAny(exited, writer) == writer && writer.IsFaulted)
-                    {
-                        await writer;
-                    }
-
-                    exitCode = await exited;
-                    var stopped = execution.MarkExited();
-                    // Background children may hold the pipes open after the command exits: read on only briefly.
-                    execution.OutputDrained.CancelAfter(TimeSpan.FromSeconds(2));
-                    await pump;
-                    await writer;
-                    return stopped is null
-                        ? new CommandOutcome(exitCode == 0 ? CommandStatuses.Succeeded : CommandStatuses.Failed, exitCode, null)
-                        : stopped with { ExitCode = exitCode };
-                }
-                catch
-                {
-                    // Its output can no longer be stored: stop it rather than let it run unseen.
-                    execution.RequestStop(CommandStatuses.Failed);
-                    try
-                    {
-                        await process.WaitForExitAsync(CancellationToken.None).WaitAsync(TimeSpan.FromSeconds(settings.CancelGraceSeconds + 5));
-                    }
-                    catch (TimeoutException)
-                    {
-                        // Not even SIGKILL ended it in time; the original failure below is what the outcome reports.
-                    }
-
-                    throw;
-                }
+                await runner.RemoveRunAsync(target, id, ct);
             }
-        }
-        catch (Exception ex)
-        {
-            SupervisorLog.FailedInside(logger, command.Id, ex);
-            return new CommandOutcome(CommandStatuses.Failed, exitCode, "rdev could not store this command's output.");
         }
     }
 }

@@ -140,11 +140,9 @@ public static class CommandsApi
             return Problems.Conflict($"The command already finished with status '{command.Status}'.");
         }
 
-        if (!services.Supervisor.TryCancel(id))
-        {
-            // Running on another replica: it listens for this.
-            await services.Store.RequestCancelAsync(id, ct);
-        }
+        // Supervised here or on another replica (which listens for this); recorded too, for a replica taking it over.
+        services.Supervisor.TryCancel(id);
+        await services.Store.RequestCancelAsync(id, ct);
 
         return TypedResults.Accepted($"/api/v1/commands/{id}", command);
     }
@@ -205,13 +203,13 @@ public static class CommandsApi
             TimeoutSeconds = timeoutSeconds ?? services.Options.Value.DefaultTimeoutSeconds,
         };
         var clientIp = services.HttpContext.Connection.RemoteIpAddress;
-        if (await services.Store.CreateAsync(command, project.MaxConcurrentCommands, services.Supervisor.RunnerId, clientIp, ct) is null)
+        var target = new RunTarget(name, project.Workspace, project.Pod?.Namespace, project.Pod?.Name, project.Pod?.Container);
+        if (await services.Store.CreateAsync(command, project.MaxConcurrentCommands, services.Supervisor.RunnerId, clientIp, ct, target) is null)
         {
             return Problems.CommandLimitReached(name, project.MaxConcurrentCommands);
         }
 
         Activity.Current?.SetTag("project", name).SetTag("command.kind", kind).SetTag("command.id", command.Id.ToString());
-        var target = new RunTarget(name, project.Workspace, project.Pod?.Namespace, project.Pod?.Name, project.Pod?.Container);
         services.Supervisor.Launch(command, target, argv);
         return TypedResults.Accepted($"/api/v1/commands/{command.Id}", command);
     }

@@ -5,32 +5,49 @@ using Rdev.Api.Execution;
 
 namespace Rdev.Api.Commands;
 
+/// <summary>One event for the ordered writer, with where the output stands once it is stored.</summary>
+/// <param name="Position">Bytes of each stream whose events are this one or earlier: re-attaching resumes there.</param>
+/// <param name="OutputBytes">Output bytes stored up to <paramref name="Position"/>.</param>
+public readonly record struct OutputEvent(string Type, string Data, RunOffsets Position, long OutputBytes, bool Truncated);
+
 /// <summary>
 /// Turns raw process output into stored events: text decoded as UTF-8 per stream (a character split across
 /// chunks is kept whole), each stdout line of <c>claude --output-format stream-json</c> that parses as JSON into a
 /// <c>claude</c> event, and everything past the output cap dropped (the process keeps running). Every text is made
 /// storable on the way (<see cref="StorableText"/>): invalid UTF-8, NUL and lone surrogates become U+FFFD.
 /// </summary>
-public sealed class OutputProcessor
+/// <remarks>
+/// Bytes that do not make a whole event yet (an incomplete character, a Claude line without its newline) are held
+/// back as bytes, and <see cref="Position"/> stops before them: re-attaching from a stored position reads them again,
+/// so nothing is stored twice or split wrongly.
+/// </remarks>
+public sealed partial class OutputProcessor
 {
     private readonly bool parseClaude;
     private readonly long maxOutputBytes;
     private readonly CountingDecoderFallback invalidUtf8 = new();
-    private readonly Decoder stdout;
-    private readonly Decoder stderr;
-    private readonly StringBuilder claudeLine = new();
+    private readonly Encoding utf8;
+    private byte[] heldStdout = [];
+    private byte[] heldStderr = [];
+    private RunOffsets consumed;
+    private long accepted;
     private long replaced;
 
-    public OutputProcessor(bool parseClaude, long maxOutputBytes)
+    public OutputProcessor(bool parseClaude, long maxOutputBytes, RunOffsets start = default, long storedBytes = 0, bool truncated = false)
     {
         this.parseClaude = parseClaude;
         this.maxOutputBytes = maxOutputBytes;
-        var utf8 = Encoding.GetEncoding("utf-8", EncoderFallback.ReplacementFallback, invalidUtf8);
-        stdout = utf8.GetDecoder();
-        stderr = utf8.GetDecoder();
+        utf8 = Encoding.GetEncoding("utf-8", EncoderFallback.ReplacementFallback, invalidUtf8);
+        consumed = start;
+        accepted = storedBytes;
+        Truncated = truncated;
     }
 
-    public long OutputBytes { get; private set; }
+    /// <summary>Output bytes whose events have been produced.</summary>
+    public long OutputBytes => accepted - heldStdout.Length - heldStderr.Length;
+
+    /// <summary>Where each stream stands, not counting held-back bytes.</summary>
+    public RunOffsets Position => new(consumed.Stdout - heldStdout.Length, consumed.Stderr - heldStderr.Length);
 
     /// <summary>How many characters were replaced with U+FFFD to make the output storable.</summary>
     public long Replaced => replaced + invalidUtf8.Count;
@@ -39,8 +56,14 @@ public sealed class OutputProcessor
 
     public ClaudeOutcome? Claude { get; private set; }
 
-    /// <summary>Reads the process's output until it ends (or <paramref name="ct"/>) into <paramref name="output"/>, which it completes.</summary>
-    public async Task PumpAsync(IRunningProcess process, ChannelWriter<(string Type, string Data)> output, CancellationToken ct)
+    /// <summary>An event at the current position.</summary>
+    public OutputEvent Event(string type, string data) => new(type, data, Position, OutputBytes, Truncated);
+
+    /// <summary>
+    /// Reads the process's output until it ends into <paramref name="output"/>, which it completes. Cancelled by
+    /// <paramref name="ct"/> (this replica lets go of the command) it stops without flushing held-back bytes.
+    /// </summary>
+    public async Task PumpAsync(IRunningProcess process, ChannelWriter<OutputEvent> output, CancellationToken ct)
     {
         var events = new List<(string Type, string Data)>();
         try
@@ -48,167 +71,115 @@ public sealed class OutputProcessor
             await foreach (var chunk in process.ReadOutputAsync(ct))
             {
                 Process(chunk, events);
-                foreach (var e in events)
-                {
-                    await output.WriteAsync(e, CancellationToken.None);
-                }
-
-                events.Clear();
+                await WriteAsync(events, output);
             }
+
+            Complete(events);
+            await WriteAsync(events, output);
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
         }
-
-        Complete(events);
-        foreach (var e in events)
+        finally
         {
-            await output.WriteAsync(e, CancellationToken.None);
+            output.TryComplete();
+        }
+    }
+
+    private async Task WriteAsync(List<(string Type, string Data)> events, ChannelWriter<OutputEvent> output)
+    {
+        foreach (var (type, data) in events)
+        {
+            await output.WriteAsync(Event(type, data), CancellationToken.None);
         }
 
-        output.TryComplete();
+        events.Clear();
     }
 
     /// <summary>Adds the events for <paramref name="chunk"/> (data only; the caller numbers them).</summary>
     public void Process(OutputChunk chunk, List<(string Type, string Data)> events)
     {
         var data = chunk.Data.Span;
-        var room = maxOutputBytes - OutputBytes;
-        if (data.Length > room)
+        consumed = consumed.Advance(chunk.Stream, data.Length);
+        var room = maxOutputBytes - accepted;
+        var cut = data.Length > room;
+        if (cut)
         {
             Truncated = true;
             data = data[..(int)Math.Max(0, room)];
         }
 
-        if (data.IsEmpty)
+        accepted += data.Length;
+        var held = chunk.Stream == OutputStream.Stdout ? heldStdout : heldStderr;
+        var bytes = held.Length == 0 ? data.ToArray() : [.. held, .. data];
+        var claudeLines = parseClaude && chunk.Stream == OutputStream.Stdout;
+        // Nothing past the cap can complete what is held, so a cut flushes it.
+        var whole = cut ? bytes.Length : claudeLines ? bytes.AsSpan().LastIndexOf((byte)'\n') + 1 : CompleteLength(bytes);
+        Emit(chunk.Stream, bytes.AsSpan(0, whole), events);
+        SetHeld(chunk.Stream, bytes[whole..]);
+    }
+
+    /// <summary>Emits what is still held back (a last line without a newline, an incomplete character).</summary>
+    public void Complete(List<(string Type, string Data)> events)
+    {
+        Emit(OutputStream.Stdout, heldStdout, events);
+        Emit(OutputStream.Stderr, heldStderr, events);
+        heldStdout = [];
+        heldStderr = [];
+    }
+
+    private void SetHeld(OutputStream stream, byte[] bytes)
+    {
+        if (stream == OutputStream.Stdout)
+        {
+            heldStdout = bytes;
+        }
+        else
+        {
+            heldStderr = bytes;
+        }
+    }
+
+    private void Emit(OutputStream stream, ReadOnlySpan<byte> bytes, List<(string Type, string Data)> events)
+    {
+        if (bytes.IsEmpty)
         {
             return;
         }
 
-        OutputBytes += data.Length;
-        var decoder = chunk.Stream == OutputStream.Stdout ? stdout : stderr;
-        // Not GetCharCount: it would run the fallback, and count each invalid sequence, twice. A decoder holds back at
-        // most one incomplete character, so this is room enough.
-        var chars = new char[data.Length + 4];
-        var text = StorableText.Clean(new string(chars, 0, decoder.GetChars(data, chars, flush: false)), ref replaced);
+        var text = StorableText.Clean(utf8.GetString(bytes), ref replaced);
         if (text.Length == 0)
         {
             return;
         }
 
-        if (parseClaude && chunk.Stream == OutputStream.Stdout)
+        if (parseClaude && stream == OutputStream.Stdout)
         {
             SplitClaudeLines(text, events);
         }
         else
         {
-            events.Add((EventTypes.Output, EventData.Output(StreamName(chunk.Stream), text)));
+            events.Add((EventTypes.Output, EventData.Output(StreamName(stream), text)));
         }
     }
 
-    /// <summary>Emits what is still buffered (a last line without a newline, an incomplete character).</summary>
-    public void Complete(List<(string Type, string Data)> events)
+    /// <summary>The length of <paramref name="bytes"/> without an incomplete UTF-8 sequence at its end.</summary>
+    private static int CompleteLength(ReadOnlySpan<byte> bytes)
     {
-        foreach (var (decoder, stream) in new[] { (stdout, OutputStream.Stdout), (stderr, OutputStream.Stderr) })
+        for (var back = 1; back <= Math.Min(3, bytes.Length); back++)
         {
-            var chars = new char[4];
-            var tail = StorableText.Clean(new string(chars, 0, decoder.GetChars([], chars, flush: true)), ref replaced);
-            if (tail.Length == 0)
+            var b = bytes[^back];
+            if ((b & 0xC0) == 0x80)
             {
-                continue;
+                continue; // A continuation byte: look further back for its lead.
             }
 
-            if (parseClaude && stream == OutputStream.Stdout)
-            {
-                claudeLine.Append(tail);
-            }
-            else
-            {
-                events.Add((EventTypes.Output, EventData.Output(StreamName(stream), tail)));
-            }
+            var length = b >= 0xF0 ? 4 : b >= 0xE0 ? 3 : b >= 0xC0 ? 2 : 1;
+            return length > back ? bytes.Length - back : bytes.Length;
         }
 
-        if (claudeLine.Length > 0)
-        {
-            AddClaudeLine(claudeLine.ToString(), events);
-            claudeLine.Clear();
-        }
+        return bytes.Length;
     }
-
-    private void SplitClaudeLines(string text, List<(string Type, string Data)> events)
-    {
-        var start = 0;
-        for (var newline = text.IndexOf('\n'); newline >= 0; newline = text.IndexOf('\n', start))
-        {
-            claudeLine.Append(text, start, newline - start + 1);
-            AddClaudeLine(claudeLine.ToString(), events);
-            claudeLine.Clear();
-            start = newline + 1;
-        }
-
-        claudeLine.Append(text, start, text.Length - start);
-    }
-
-    private void AddClaudeLine(string line, List<(string Type, string Data)> events)
-    {
-        var trimmed = line.AsSpan().Trim();
-        long escapes = 0;
-        if (trimmed.Length > 0 && trimmed[0] == '{'
-            && TryParse(StorableText.CleanJsonEscapes(trimmed.ToString(), ref escapes), out var document))
-        {
-            replaced += escapes;
-            using (document)
-            {
-                Observe(document.RootElement);
-                // Re-serialized compactly: one line whatever the process printed.
-                events.Add((EventTypes.Claude, JsonSerializer.Serialize(document.RootElement)));
-            }
-
-            return;
-        }
-
-        events.Add((EventTypes.Output, EventData.Output("stdout", line)));
-    }
-
-    private static bool TryParse(string text, out JsonDocument document)
-    {
-        try
-        {
-            document = JsonDocument.Parse(text);
-            return document.RootElement.ValueKind == JsonValueKind.Object;
-        }
-        catch (JsonException)
-        {
-            document = null!;
-            return false;
-        }
-    }
-
-    // The session id comes from the latest init or result (a resume can change it); the rest from the result.
-    private void Observe(JsonElement message)
-    {
-        var type = Text(message, "type");
-        if (type is not ("system" or "result"))
-        {
-            return;
-        }
-
-        var sessionId = Text(message, "session_id") ?? Claude?.SessionId;
-        Claude = type == "result"
-            ? new ClaudeOutcome(
-                sessionId,
-                message.TryGetProperty("total_cost_usd", out var cost) && cost.TryGetDecimal(out var c) ? c : null,
-                message.TryGetProperty("num_turns", out var turns) && turns.TryGetInt32(out var n) ? n : null,
-                Text(message, "result"),
-                message.TryGetProperty("is_error", out var isError) && isError.ValueKind is JsonValueKind.True or JsonValueKind.False
-                    ? isError.GetBoolean() : null)
-            : (Claude ?? new ClaudeOutcome(null, null, null, null, null)) with { SessionId = sessionId };
-    }
-
-    // The escapes were cleaned before parsing; cleaned again here because these go to columns of their own.
-    private string? Text(JsonElement message, string property) =>
-        message.TryGetProperty(property, out var value) && value.ValueKind == JsonValueKind.String
-            ? StorableText.Clean(value.GetString()!, ref replaced) : null;
 
     private static string StreamName(OutputStream stream) => stream == OutputStream.Stdout ? "stdout" : "stderr";
 }

@@ -17,8 +17,26 @@ internal static partial class SupervisorLog
     [LoggerMessage(LogLevel.Warning, "Finalised {Count} commands of this replica that no longer ran")]
     public static partial void Swept(ILogger logger, int count);
 
-    [LoggerMessage(LogLevel.Warning, "Marked {Count} commands lost: the replica running them stopped")]
-    public static partial void MarkedLost(ILogger logger, int count);
+    [LoggerMessage(LogLevel.Information, "Took over command {CommandId}; re-attaching at stdout byte {Stdout}, stderr byte {Stderr}")]
+    public static partial void TookOver(ILogger logger, Guid commandId, long stdout, long stderr);
+
+    [LoggerMessage(LogLevel.Information, "Released {Count} running commands to the other replicas")]
+    public static partial void Released(ILogger logger, int count);
+
+    [LoggerMessage(LogLevel.Warning, "Releasing this replica's commands failed; the others take them over once its heartbeat is stale")]
+    public static partial void ReleaseFailed(ILogger logger, Exception exception);
+
+    [LoggerMessage(LogLevel.Warning, "Command {CommandId}: re-attaching failed; retrying at the next heartbeat")]
+    public static partial void AttachFailed(ILogger logger, Guid commandId, Exception exception);
+
+    [LoggerMessage(LogLevel.Information, "Command {CommandId}: another replica holds it now; letting go")]
+    public static partial void LeaseLost(ILogger logger, Guid commandId);
+
+    [LoggerMessage(LogLevel.Warning, "Command {CommandId}: its process is gone")]
+    public static partial void RunLost(ILogger logger, Guid commandId, Exception exception);
+
+    [LoggerMessage(LogLevel.Debug, "Removing the run folder of command {CommandId} failed; the sweep retries")]
+    public static partial void RemoveFailed(ILogger logger, Guid commandId, Exception exception);
 
     [LoggerMessage(LogLevel.Warning, "Command heartbeat failed")]
     public static partial void HeartbeatFailed(ILogger logger, Exception exception);

@@ -5,37 +5,21 @@ using Rdev.Api.Execution;
 namespace Rdev.Api.Kubernetes;
 
 /// <summary>
-/// The argv rdev execs in a pod. The scripts are constants: the workspace, the user's argv, the signal and the
-/// process group travel as positional parameters, so no user text is ever parsed by a shell.
+/// What the start script of <see cref="RunFolder"/> and the signal-by-handle exec share with the reader of an exec.
 /// </summary>
 /// <remarks>
 /// <para>
-/// Start: <c>sh -c &lt;StartScript&gt; rdev &lt;workspace&gt; &lt;argv...&gt;</c>. The outer sh enters the workspace
-/// and runs <c>setsid</c> as a foreground child. That child is never a process-group leader (a shell without job
-/// control keeps its children in its own group), so util-linux and busybox <c>setsid</c> call setsid(2) directly
-/// instead of forking: the inner sh becomes the leader of a new session and group, its pid is the group id.
-/// It writes <c>rdev-pgid:&lt;pid&gt;\n</c> to stderr and only then execs the user's argv, so the marker is the
-/// first line on stderr of the whole exec, before any byte the command can write. The reader strips exactly that
-/// one line; any later line that looks like a marker is user output and passes through untouched.
-/// The outer sh waits and exits with the command's status, 128 + n when signal n ended it (and, as any shell
-/// does, prints "Terminated" or "Killed" to stderr in that case).
+/// Start (<see cref="RunFolder.StartScript"/>): its first stderr line is <c>rdev-pgid:&lt;pid&gt;\n</c>, the process group of
+/// the command it launched detached; the reader of the start exec takes exactly that one line.
 /// </para>
 /// <para>
 /// Signal: <c>sh -c 'kill -"$1" -"$2"' rdev &lt;signal number&gt; &lt;pgid&gt;</c>, the shell's builtin kill, so the
 /// image needs no separate kill binary; the numeric <c>kill -15 -123</c> form works in dash, bash and busybox ash.
 /// </para>
-/// <para>
-/// Pod image requirements: a POSIX <c>sh</c> (dash, bash or busybox ash) and <c>setsid</c> (util-linux or busybox)
-/// on the PATH of the target container. argv[0] must not start with '-' (dash's exec takes no "--").
-/// </para>
 /// </remarks>
 public static class ExecWrapper
 {
     public const string MarkerPrefix = "rdev-pgid:";
-
-    /// <summary>$1 is the workspace, $2... the command. Exits with cd's status when the workspace cannot be entered.</summary>
-    public const string StartScript =
-        """cd -- "$1" || exit; shift; setsid sh -c 'printf "rdev-pgid:%s\n" "$$" >&2 && exec "$@"' rdev "$@"; exit $?""";
 
     /// <summary>$1 is the signal number, $2 the process group id.</summary>
     public const string SignalScript = "kill -\"$1\" -\"$2\"";
@@ -44,16 +28,6 @@ public static class ExecWrapper
     internal const int MaxMarkerLineBytes = 256;
 
     private static readonly byte[] MarkerPrefixBytes = Encoding.ASCII.GetBytes(MarkerPrefix);
-
-    public static IReadOnlyList<string> StartCommand(string workspace, IReadOnlyList<string> argv)
-    {
-        ArgumentException.ThrowIfNullOrEmpty(workspace);
-        if (argv.Count == 0 || string.IsNullOrEmpty(argv[0]))
-        {
-            throw new ArgumentException("The command needs a program.", nameof(argv));
-        }
-        return ["sh", "-c", StartScript, "rdev", workspace, .. argv];
-    }
 
     public static IReadOnlyList<string> SignalCommand(ProcessSignal signal, long processGroup) =>
         ["sh", "-c", SignalScript, "rdev", ((int)signal).ToString(CultureInfo.InvariantCulture), processGroup.ToString(CultureInfo.InvariantCulture)];

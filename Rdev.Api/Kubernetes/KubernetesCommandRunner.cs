@@ -11,11 +11,12 @@ namespace Rdev.Api.Kubernetes;
 /// never kubectl), in the workspace and in a new process group, following the protocol of <see cref="ExecWrapper"/>.
 /// </summary>
 /// <remarks>
-/// <para>Pod image requirements: <c>sh</c> and <c>setsid</c> on the PATH of the target container (see <see cref="ExecWrapper"/>).</para>
+/// <para>Pod image requirements: see <see cref="RunFolder"/> (a POSIX <c>sh</c>, <c>setsid</c>, <c>mkfifo</c> and coreutils or busybox).</para>
 /// <para>
-/// Exit codes come from the exec's final Status: 0 on Success, the ExitCode cause on NonZeroExitCode (128 + n when
-/// signal n ended the command). When the connection ends without a Status (API server restart, network drop) the
-/// exit code is <see cref="LostExitCode"/> and a warning is logged: the command may still be running in the pod.
+/// A command runs detached in the pod with a run folder (<see cref="RunFolder"/>): the start exec returns once it runs,
+/// and a follow exec (<see cref="KubernetesRun"/>) streams its spool and finally its exit code (128 + n when signal n
+/// ended it), opened again from the bytes received when it drops. Short scripts (signal, input, remove) are execs of
+/// their own; one that ends without a Status is <see cref="LostExitCode"/>, an outage.
 /// </para>
 /// <para>
 /// Failures to start are <see cref="RuntimeUnavailableException"/>s with a safe message; their
@@ -37,32 +38,88 @@ public sealed partial class KubernetesCommandRunner(
 
     private static readonly ActivitySource Activities = new(ActivitySourceName);
 
-    public async Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    public async Task<IRunningProcess> StartAsync(RunTarget target, RunRequest request, CancellationToken cancellationToken)
     {
-        var command = ExecWrapper.StartCommand(target.Workspace, argv);
-        var connection = await ConnectAsync(target, command, expectMarker: true, cancellationToken);
+        var command = RunFolder.StartCommand("", request, target.Workspace);
         long processGroup;
+        await using (var connection = await ConnectAsync(target, command, expectMarker: true, cancellationToken))
+        {
+            try
+            {
+                processGroup = await connection.Started.WaitAsync(options.Value.StartTimeout, cancellationToken);
+            }
+            catch (TimeoutException)
+            {
+                processGroup = 0;
+            }
+
+            if (processGroup == 0)
+            {
+                LogNotStarted(logger, target.Project, target.Pod, connection.StartFailure ?? $"no process group marker within {options.Value.StartTimeout}");
+                throw Unavailable("The command could not be started in the project's workspace.", projectProblem: true);
+            }
+        }
+
+        LogStarted(logger, processGroup, target.Pod, target.Project);
+        return new KubernetesRun(this, target, request.CommandId, processGroup, default, null, logger);
+    }
+
+    public async Task<IRunningProcess> AttachAsync(RunTarget target, Guid commandId, RunOffsets offsets, CancellationToken cancellationToken)
+    {
+        // A pod that is gone fails here (blaming the project); a run folder that is gone is the script's first answer.
+        var connection = await OpenFollowAsync(target, commandId, offsets, cancellationToken);
+        return new KubernetesRun(this, target, commandId, 0, offsets, connection, logger);
+    }
+
+    public async Task RemoveRunAsync(RunTarget target, Guid commandId, CancellationToken cancellationToken) =>
+        await RunScriptAsync(target, RunFolder.RemoveCommand("", commandId), "kubernetes remove run", cancellationToken);
+
+    public async Task<IReadOnlyList<Guid>> ListRunsAsync(RunTarget target, CancellationToken cancellationToken)
+    {
         try
         {
-            processGroup = await connection.Started.WaitAsync(options.Value.StartTimeout, cancellationToken);
+            var (_, stdout) = await RunScriptAsync(target, RunFolder.ListCommand(""), "kubernetes list runs", cancellationToken);
+            return [.. stdout.Split('\n').Select(n => Guid.TryParse(n, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty)];
         }
-        catch (TimeoutException)
+        catch (RuntimeUnavailableException)
         {
-            processGroup = 0;
+            return []; // A pod that is gone took its run folders with it.
         }
-        catch
+    }
+
+    internal Task<ExecConnection> OpenFollowAsync(RunTarget target, Guid commandId, RunOffsets offsets, CancellationToken cancellationToken) =>
+        ConnectAsync(target, RunFolder.FollowCommand("", commandId, offsets), expectMarker: false, cancellationToken, operation: "kubernetes follow");
+
+    /// <summary>Runs a short script of <see cref="RunFolder"/> in the pod: its exit code and stdout (bounded).</summary>
+    internal async Task<(int ExitCode, string Stdout)> RunScriptAsync(
+        RunTarget target, IReadOnlyList<string> command, string operation, CancellationToken cancellationToken)
+    {
+        await using var connection = await ConnectAsync(target, command, expectMarker: false, cancellationToken, operation: operation);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(options.Value.SignalTimeout);
+        var stdout = new System.Text.StringBuilder();
+        try
         {
-            await connection.DisposeAsync();
-            throw;
+            await foreach (var chunk in connection.Output.ReadAllAsync(timeout.Token))
+            {
+                if (chunk.Stream == OutputStream.Stdout && stdout.Length < 1024 * 1024)
+                {
+                    stdout.Append(System.Text.Encoding.UTF8.GetString(chunk.Data.Span));
+                }
+            }
+
+            var exitCode = await connection.Exited.WaitAsync(timeout.Token);
+            if (exitCode == LostExitCode)
+            {
+                throw Unavailable("The Kubernetes API did not report how the exec ended.", projectProblem: false);
+            }
+
+            return (exitCode, stdout.ToString());
         }
-        if (processGroup == 0)
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
-            LogNotStarted(logger, target.Project, target.Pod, connection.StartFailure ?? $"no process group marker within {options.Value.StartTimeout}");
-            await connection.DisposeAsync();
-            throw Unavailable("The command could not be started in the project's workspace.", projectProblem: true);
+            throw Unavailable("The exec did not finish in time.", projectProblem: false);
         }
-        LogStarted(logger, processGroup, target.Pod, target.Project);
-        return new KubernetesProcess(connection, target, processGroup, this);
     }
 
     /// <summary>

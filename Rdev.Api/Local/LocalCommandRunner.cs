@@ -1,18 +1,18 @@
 using System.Diagnostics;
-using System.Runtime.CompilerServices;
-using System.Runtime.InteropServices;
-using System.Threading.Channels;
+using Microsoft.Extensions.Options;
 using Rdev.Api.Execution;
 
 namespace Rdev.Api.Local;
 
 /// <summary>
-/// The local runtime: a child process in the project folder, started through <c>setsid</c> so that it leads a new
-/// process group (its pid is the group id) and cancel reaches every process it started. A root API first drops to
-/// the user <see cref="LocalUserPolicy"/> picks, through <c>setpriv</c> (util-linux), which then executes setsid.
+/// The local runtime: a command in the project folder, launched through the <see cref="RunFolder"/> scripts so that it
+/// runs detached in a session of its own (it outlives the API process) with its run folder under
+/// <see cref="LocalRuntimeOptions.RunsRoot"/>; attaching reads that folder directly. A root API first drops to the user
+/// <see cref="LocalUserPolicy"/> picks, through <c>setpriv</c> (util-linux), and hands the run folder to that user.
 /// This is not a sandbox: a command can do whatever that OS user can.
 /// </summary>
-public sealed partial class LocalCommandRunner(LocalUserPolicy users, ILogger<LocalCommandRunner> logger) : ICommandRunner
+public sealed partial class LocalCommandRunner(
+    LocalUserPolicy users, IOptions<LocalRuntimeOptions> options, ILogger<LocalCommandRunner> logger) : ICommandRunner
 {
     // rdev's own configuration and telemetry credentials must not leak into user commands.
     private static readonly string[] HiddenVariablePrefixes = ["ConnectionStrings", "Rdev", "OTEL_", "ASPNETCORE_", "DOTNET_"];
@@ -20,7 +20,12 @@ public sealed partial class LocalCommandRunner(LocalUserPolicy users, ILogger<Lo
     // Per-user folders of the API's user, which another user cannot use (and should not be pointed at).
     private static readonly string[] UserFolderVariables = ["XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"];
 
-    public Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    private static readonly TimeSpan LaunchTimeout = TimeSpan.FromSeconds(15);
+
+    public string RunsRoot => options.Value.ResolvedRunsRoot;
+
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    public async Task<IRunningProcess> StartAsync(RunTarget target, RunRequest request, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(target.Workspace))
         {
@@ -28,7 +33,8 @@ public sealed partial class LocalCommandRunner(LocalUserPolicy users, ILogger<Lo
         }
 
         var user = users.For(target.Workspace);
-        var info = new ProcessStartInfo(user is null ? "setsid" : "setpriv")
+        var folder = CreateRunFolder(request.CommandId, user);
+        var info = new ProcessStartInfo(user is null ? "sh" : "setpriv")
         {
             WorkingDirectory = target.Workspace,
             RedirectStandardInput = true,
@@ -40,14 +46,13 @@ public sealed partial class LocalCommandRunner(LocalUserPolicy users, ILogger<Lo
         {
             // --init-groups needs a passwd entry; a bare uid gets no supplementary groups.
             var groups = user.Name is null ? "--clear-groups" : "--init-groups";
-            string[] drop = [$"--reuid={user.Uid}", $"--regid={user.Gid}", groups, "--", "setsid"];
-            foreach (var arg in drop)
+            foreach (var arg in (string[])[$"--reuid={user.Uid}", $"--regid={user.Gid}", groups, "--", "sh"])
             {
                 info.ArgumentList.Add(arg);
             }
         }
 
-        foreach (var arg in argv)
+        foreach (var arg in RunFolder.StartCommand(RunsRoot, request, target.Workspace).Skip(1))
         {
             info.ArgumentList.Add(arg);
         }
@@ -65,20 +70,107 @@ public sealed partial class LocalCommandRunner(LocalUserPolicy users, ILogger<Lo
             SetUserEnvironment(info.Environment, user);
         }
 
-        Process process;
+        var processGroup = await LaunchAsync(info, cancellationToken);
+        LogStarted(logger, processGroup, target.Project);
+        return new LocalRun(folder, processGroup, default, logger);
+    }
+
+    public async Task<IRunningProcess> AttachAsync(RunTarget target, Guid commandId, RunOffsets offsets, CancellationToken cancellationToken)
+    {
+        var folder = Path.Combine(RunsRoot, RunFolder.Id(commandId));
+        // A run folder appears with its pgid file within moments of its launch; a launch that died leaves none.
+        for (var attempt = 0; attempt < 100 && Directory.Exists(folder) && !File.Exists(Path.Combine(folder, "pgid")); attempt++)
+        {
+            await Task.Delay(100, cancellationToken);
+        }
+
+        return LocalRun.ReadProcessGroup(folder) is { } processGroup
+            ? new LocalRun(folder, processGroup, offsets, logger)
+            : LocalRun.Lost(folder);
+    }
+
+    public Task RemoveRunAsync(RunTarget target, Guid commandId, CancellationToken cancellationToken)
+    {
+        var folder = Path.Combine(RunsRoot, RunFolder.Id(commandId));
         try
         {
-            process = Process.Start(info) ?? throw new RuntimeUnavailableException("The process did not start.", RuntimeBlame.Project);
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // Removed already.
+        }
+
+        return Task.CompletedTask;
+    }
+
+    /// <summary>The ids of the run folders under the runs root (the target does not matter locally).</summary>
+    public Task<IReadOnlyList<Guid>> ListRunsAsync(RunTarget target, CancellationToken cancellationToken) =>
+        Task.FromResult<IReadOnlyList<Guid>>(Directory.Exists(RunsRoot)
+            ? [.. Directory.EnumerateDirectories(RunsRoot).Select(Path.GetFileName).Select(n => Guid.TryParse(n, out var id) ? id : Guid.Empty).Where(id => id != Guid.Empty)]
+            : []);
+
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
+    private string CreateRunFolder(Guid id, OsUser? user)
+    {
+        // Others may pass through the root (the command's user must reach its folder) but not list or read it.
+        Directory.CreateDirectory(RunsRoot, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+            | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+        // The default lives in a shared temp folder: one that another user made (or a symlink) could expose every spool.
+        var root = FileStatus.OfLink(RunsRoot);
+        if (root.Type != FileType.Directory || root.Uid != NativeUsers.EffectiveUserId
+            || (File.GetUnixFileMode(RunsRoot) & (UnixFileMode.GroupWrite | UnixFileMode.OtherWrite)) != 0)
+        {
+            throw new RuntimeUnavailableException(
+                "The runs root (Rdev:Local:RunsRoot) must be a folder of the API's user that no one else may write.", RuntimeBlame.Runtime);
+        }
+
+        var folder = Path.Combine(RunsRoot, RunFolder.Id(id));
+        Directory.CreateDirectory(folder, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        if (user is not null)
+        {
+            NativeUsers.GiveTo(folder, user);
+        }
+
+        return folder;
+    }
+
+    /// <summary>Runs the start script, which returns once the command runs; its first stderr line names the process group.</summary>
+    private static async Task<int> LaunchAsync(ProcessStartInfo info, CancellationToken cancellationToken)
+    {
+        Process launcher;
+        try
+        {
+            launcher = Process.Start(info) ?? throw new RuntimeUnavailableException("The process did not start.", RuntimeBlame.Project);
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
             throw new RuntimeUnavailableException("The process could not be started.", RuntimeBlame.Project, ex);
         }
 
-        // Commands get an immediate end of input rather than waiting for input nobody will send.
-        process.StandardInput.Close();
-        LogStarted(logger, process.Id, target.Project);
-        return Task.FromResult<IRunningProcess>(new LocalProcess(process));
+        using (launcher)
+        {
+            launcher.StandardInput.Close();
+            var stderr = launcher.StandardError.ReadToEndAsync(cancellationToken);
+            var stdout = launcher.StandardOutput.ReadToEndAsync(cancellationToken);
+            try
+            {
+                await launcher.WaitForExitAsync(cancellationToken).WaitAsync(LaunchTimeout, cancellationToken);
+                var marker = (await stderr).Split('\n')[0];
+                await stdout;
+                if (launcher.ExitCode == 0 && marker.StartsWith("rdev-pgid:", StringComparison.Ordinal)
+                    && int.TryParse(marker["rdev-pgid:".Length..], out var processGroup) && processGroup > 1)
+                {
+                    return processGroup;
+                }
+            }
+            catch (TimeoutException)
+            {
+                launcher.Kill();
+            }
+
+            throw new RuntimeUnavailableException("The command could not be started in the project's folder.", RuntimeBlame.Project);
+        }
     }
 
     private static void SetUserEnvironment(IDictionary<string, string?> environment, OsUser user)
@@ -104,72 +196,6 @@ public sealed partial class LocalCommandRunner(LocalUserPolicy users, ILogger<Lo
         {
             environment[name] = value;
         }
-    }
-
-    private sealed class LocalProcess : IRunningProcess
-    {
-        private readonly Process process;
-        private readonly Channel<OutputChunk> output = Channel.CreateBounded<OutputChunk>(
-            new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
-        private readonly Task pumps;
-
-        public LocalProcess(Process process)
-        {
-            this.process = process;
-            Handle = process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            pumps = Task.WhenAll(
-                PumpAsync(process.StandardOutput.BaseStream, OutputStream.Stdout),
-                PumpAsync(process.StandardError.BaseStream, OutputStream.Stderr))
-                .ContinueWith(t => output.Writer.TryComplete(t.Exception), TaskScheduler.Default);
-        }
-
-        public string Handle { get; }
-
-        public async IAsyncEnumerable<OutputChunk> ReadOutputAsync([EnumeratorCancellation] CancellationToken cancellationToken)
-        {
-            await foreach (var chunk in output.Reader.ReadAllAsync(cancellationToken))
-            {
-                yield return chunk;
-            }
-        }
-
-        public async Task<int> WaitForExitAsync(CancellationToken cancellationToken)
-        {
-            await process.WaitForExitAsync(cancellationToken);
-            return process.ExitCode;
-        }
-
-        public Task SignalAsync(ProcessSignal signal, CancellationToken cancellationToken)
-        {
-            // A negative pid addresses the whole process group. ESRCH (already gone) is fine.
-            _ = Kill(-process.Id, (int)signal);
-            return Task.CompletedTask;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            // Pumps that fail or outlast the wait have nothing left to deliver: the process is going away.
-            await pumps.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-            process.Dispose();
-        }
-
-        private async Task PumpAsync(Stream stream, OutputStream kind)
-        {
-            while (true)
-            {
-                var buffer = new byte[64 * 1024];
-                var read = await stream.ReadAsync(buffer);
-                if (read == 0)
-                {
-                    return;
-                }
-
-                await output.Writer.WriteAsync(new OutputChunk(kind, buffer.AsMemory(0, read)));
-            }
-        }
-
-        [DllImport("libc", EntryPoint = "kill")]
-        private static extern int Kill(int pid, int signal);
     }
 
     [LoggerMessage(LogLevel.Debug, "Started local process group {ProcessGroup} for project {Project}")]

@@ -13,4 +13,16 @@ public sealed class LocalRuntimeOptions
     /// </summary>
     [RegularExpression("^([a-z_][a-z0-9_.-]{0,31}|[0-9]{1,10})$", ErrorMessage = "Rdev:Local:RunAsUser must be a user name or a numeric uid.")]
     public string? RunAsUser { get; set; }
+
+    /// <summary>
+    /// Where the run folders of commands live (output spool, exit code, input; SPEC section 6). Outside every
+    /// workspace. Unset: <c>rdev-runs-&lt;uid&gt;</c> under the API's temp folder (one per OS user, so APIs of different
+    /// users never share one). With <see cref="RunAsUser"/> on a root API, each
+    /// folder is handed to the command's user.
+    /// </summary>
+    public string? RunsRoot { get; set; }
+
+    public string ResolvedRunsRoot => string.IsNullOrEmpty(RunsRoot)
+        ? Path.Combine(Path.GetTempPath(), string.Create(System.Globalization.CultureInfo.InvariantCulture, $"rdev-runs-{NativeUsers.EffectiveUserId}"))
+        : Path.GetFullPath(RunsRoot);
 }

@@ -12,6 +12,8 @@ internal static class NativeUsers
 
     public static bool IsRoot => OperatingSystem.IsLinux() && GetEffectiveUserId() == 0;
 
+    public static uint EffectiveUserId => OperatingSystem.IsLinux() ? GetEffectiveUserId() : 0;
+
     public static void MakeProcessNonDumpable()
     {
         if (Prctl(PrSetDumpable, 0, 0, 0, 0) != 0)
@@ -29,6 +31,38 @@ internal static class NativeUsers
     /// <summary>The owner and group of <paramref name="path"/>, or null when it cannot be read.</summary>
     public static (uint Uid, uint Gid)? Owner(string path) =>
         FileStatus.Of(path) is { Errno: 0 } status ? (status.Uid, status.Gid) : null;
+
+    /// <summary>Hands <paramref name="path"/> to <paramref name="user"/> (a root API's run folder for a command that runs as that user).</summary>
+    public static void GiveTo(string path, OsUser user)
+    {
+        if (Chown(path, user.Uid, user.Gid) != 0)
+        {
+            throw new IOException($"chown of a run folder failed with errno {Marshal.GetLastPInvokeError()}.");
+        }
+    }
+
+    /// <summary>kill(2): 0, or the errno (ESRCH 3 when no such process or group).</summary>
+    public static int Signal(int pid, int signal) => Kill(pid, signal) == 0 ? 0 : Marshal.GetLastPInvokeError();
+
+    /// <summary>Whether <paramref name="pid"/> is a live process (not a zombie).</summary>
+    public static bool IsAlive(int pid)
+    {
+        if (pid <= 1 || Signal(pid, 0) == 3)
+        {
+            return false;
+        }
+
+        try
+        {
+            // The state follows the command name in parentheses, which may itself hold spaces and parentheses.
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            return stat[(stat.LastIndexOf(')') + 2)..].FirstOrDefault() != 'Z';
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+    }
 
     private delegate int PasswordLookup(ref Passwd entry, byte[] buffer, out IntPtr result);
 
@@ -61,6 +95,12 @@ internal static class NativeUsers
 
     [DllImport("libc", EntryPoint = "prctl", SetLastError = true)]
     private static extern int Prctl(int option, nuint arg2, nuint arg3, nuint arg4, nuint arg5);
+
+    [DllImport("libc", EntryPoint = "chown", SetLastError = true)]
+    private static extern int Chown([MarshalAs(UnmanagedType.LPUTF8Str)] string path, uint owner, uint group);
+
+    [DllImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static extern int Kill(int pid, int signal);
 
     [DllImport("libc", EntryPoint = "getpwnam_r")]
     private static extern int GetPasswordByName(

@@ -22,10 +22,35 @@ public sealed class CommandsHost() : ApiHost(AdminKey, new Dictionary<string, st
 
     public DirectoryInfo Root { get; } = Directory.CreateTempSubdirectory("rdev-projects-");
 
+    /// <summary>The replicas' run folders (outside every workspace), so a test can see them come and go.</summary>
+    public DirectoryInfo Runs { get; } = RunsFolder();
+
+    public override async Task InitializeAsync()
+    {
+        Settings["Rdev:Local:RunsRoot"] = Runs.FullName;
+        await base.InitializeAsync();
+    }
+
     public override async Task DisposeAsync()
     {
         await base.DisposeAsync();
         Root.Delete(recursive: true);
+        Runs.Delete(recursive: true);
+    }
+
+    /// <summary>The run folders now present (local ones and those of the fake pods): none once every command's output is stored.</summary>
+    public string[] RunFolders() => Runs.Exists
+        ? [.. Directory.GetDirectories(Runs.FullName).Where(d => !Path.GetFileName(d).StartsWith("claudebox-", StringComparison.Ordinal)),
+           .. Directory.GetDirectories(Runs.FullName, "claudebox-*").SelectMany(pod =>
+               Directory.Exists(Path.Combine(pod, "rdev")) ? Directory.GetDirectories(Path.Combine(pod, "rdev")) : [])]
+        : [];
+
+    // Others may pass through (a root API hands each run folder to the command's user) but not list it.
+    private static DirectoryInfo RunsFolder()
+    {
+        var runs = Directory.CreateTempSubdirectory("rdev-runs-");
+        runs.UnixFileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        return runs;
     }
 
     /// <summary>Like <see cref="ApiHost.StartApi"/>, also returning the replica so a test can stop it.</summary>
@@ -47,8 +72,11 @@ public sealed class CommandsHost() : ApiHost(AdminKey, new Dictionary<string, st
     {
         var folder = Directory.CreateDirectory(Path.Combine(Root.FullName, name)).FullName;
         var pod = $"claudebox-{name}-0";
-        server.CreatePod(FakeKubeApiServer.NewPod("default", pod,
-            new Dictionary<string, string> { ["rdev.orchard9.ai/project"] = "true", ["rdev.orchard9.ai/name"] = name }));
+        var spec = FakeKubeApiServer.NewPod("default", pod,
+            new Dictionary<string, string> { ["rdev.orchard9.ai/project"] = "true", ["rdev.orchard9.ai/name"] = name });
+        // The pod's own temp folder, where its run folders live (${TMPDIR}/rdev/<id>).
+        spec.Spec.Containers[0].Env = [new k8s.Models.V1EnvVar { Name = "TMPDIR", Value = Directory.CreateDirectory(Path.Combine(Runs.FullName, pod)).FullName }];
+        server.CreatePod(spec);
         server.SetPodReady("default", pod, true);
         server.SetPodWorkspace("default", pod, folder);
         await PublishProjectAsync(new ProjectRow(name, folder)

@@ -86,7 +86,7 @@ public sealed class KubernetesCommandTests(KubernetesCommandTests.Fixture fixtur
         await Processes.CancelKillsTheTreeAsync(api, "pod-cancel");
 
         // The signal went through a second exec into the same pod.
-        Assert.Contains(server.ExecCalls, call => call.Pod == "claudebox-pod-cancel-0" && call.Command.Contains("kill -\"$1\" -\"$2\""));
+        Assert.Contains(server.ExecCalls, call => call.Pod == "claudebox-pod-cancel-0" && call.Command.Contains(Rdev.Api.Execution.RunFolder.SignalScript));
     }
 
     [Fact]

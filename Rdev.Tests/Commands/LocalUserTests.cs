@@ -53,7 +53,8 @@ public sealed class LocalUserTests : IAsyncLifetime
         var folder = await host.AddProjectAsync("same-user");
         var home = Directory.CreateDirectory(Path.Combine(host.Root.FullName, "home")).FullName;
         Chown(Nobody, folder, home);
-        var settings = new Dictionary<string, string?>(host.Settings) { ["HOME"] = home };
+        // Its own runs root (the default, under its temp folder): the host's belongs to root.
+        var settings = new Dictionary<string, string?>(host.Settings) { ["HOME"] = home, ["Rdev:Local:RunsRoot"] = "" };
         using var api = ApiProcess.Start(host.ConnectionString, settings, launcher: ["setpriv", $"--reuid={Nobody}", $"--regid={Nobody}", "--clear-groups", "--"]);
         var client = Client(api);
         await api.WaitUntilServingAsync(client, "/api/v1/projects/same-user");

@@ -25,6 +25,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
     private static readonly TimeSpan BreakDuration = TimeSpan.FromSeconds(5);
     private readonly FakeTimeProvider time = new();
     private readonly List<long> groups = [];
+    private readonly DirectoryInfo podTemp = Directory.CreateTempSubdirectory("rdev-k8s-tmp-");
     private FakeKubeApiServer server = null!;
     private ServiceProvider services = null!;
     private KubernetesCommandRunner runner = null!;
@@ -34,8 +35,11 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
     public async Task InitializeAsync()
     {
         server = await FakeKubeApiServer.StartAsync().WaitAsync(Timeout);
-        server.CreatePod(FakeKubeApiServer.NewPod(Namespace, Pod));
         workspace = Directory.CreateTempSubdirectory("rdev-k8s-ws-").FullName;
+        // The pod's temp folder, where its run folders live.
+        var pod = FakeKubeApiServer.NewPod(Namespace, Pod);
+        pod.Spec.Containers[0].Env = [new k8s.Models.V1EnvVar { Name = "TMPDIR", Value = podTemp.FullName }];
+        server.CreatePod(pod);
         target = new RunTarget("demo", workspace, Namespace, Pod, "main");
         services = BuildServices(new KubernetesClientConfiguration { Host = server.Url });
         runner = services.GetRequiredService<KubernetesCommandRunner>();
@@ -51,6 +55,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         await services.DisposeAsync();
         await server.DisposeAsync();
         Directory.Delete(workspace, recursive: true);
+        podTemp.Delete(recursive: true);
     }
 
     [Fact]
@@ -62,7 +67,10 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         Assert.Equal((3, "out\n", "err\n"), failed);
         Assert.Equal((0, "", ""), succeeded);
         var call = server.ExecCalls[0];
-        Assert.Equal(["sh", "-c", ExecWrapper.StartScript, "rdev", workspace, "sh", "-c", "echo out; echo err >&2; exit 3"], call.Command);
+        // The run folder protocol's start script, with the user's argv only after rdev's own positional parameters.
+        Assert.Equal(["sh", "-c", RunFolder.StartScript, "rdev", RunFolder.KeeperScript, ""], call.Command.Take(6));
+        Assert.Equal(workspace, call.Command[7]);
+        Assert.Equal(["sh", "-c", "echo out; echo err >&2; exit 3"], call.Command.Skip(10));
         Assert.Equal(("main", false, false), (call.Container, call.Stdin, call.Tty));
     }
 
@@ -106,27 +114,31 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task TheWrapperStartsANewGroupAlsoWhenItsShellAlreadyLeadsOne()
+    public async Task TheStartScriptStartsANewGroupAlsoWhenItsShellAlreadyLeadsOne()
     {
-        // runc starts an exec as a session leader, the fake does not: run the wrapper that way by hand.
-        var info = new ProcessStartInfo("setsid") { RedirectStandardOutput = true, RedirectStandardError = true };
-        string[] argv = ["sh", "-c", ExecWrapper.StartScript, "rdev", workspace, "sh", "-c", "echo $$; cut -d' ' -f5,6 /proc/$$/stat; kill -TERM $$"];
-        foreach (var argument in argv)
+        // runc starts an exec as a session leader, the fake does not: run the start script that way by hand.
+        var info = new ProcessStartInfo("setsid") { RedirectStandardOutput = true, RedirectStandardError = true, WorkingDirectory = workspace };
+        var id = Guid.CreateVersion7();
+        var request = new RunRequest(id, ["sh", "-c", "echo $$; cut -d' ' -f5,6 /proc/$$/stat; kill -TERM $$"]);
+        foreach (var argument in RunFolder.StartCommand(podTemp.FullName, request, workspace))
         {
             info.ArgumentList.Add(argument);
         }
 
         using var wrapper = Process.Start(info)!;
-        var stdout = wrapper.StandardOutput.ReadToEndAsync();
         var stderr = wrapper.StandardError.ReadToEndAsync();
+        await wrapper.StandardOutput.ReadToEndAsync();
         await wrapper.WaitForExitAsync().WaitAsync(Timeout);
+        var folder = Path.Combine(podTemp.FullName, RunFolder.Id(id));
+        await Eventually.TrueAsync(() => File.Exists(Path.Combine(folder, "exit")), "the exit file written", Timeout);
 
-        var lines = (await stdout).Split('\n');
+        var lines = File.ReadAllText(Path.Combine(folder, "out")).Split('\n');
         var pid = lines[0];
         Assert.Equal($"{pid} {pid}", lines[1]);
         Assert.StartsWith($"rdev-pgid:{pid}\n", await stderr, StringComparison.Ordinal);
         Assert.NotEqual(wrapper.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), pid);
-        Assert.Equal(143, wrapper.ExitCode);
+        Assert.Equal(0, wrapper.ExitCode);
+        Assert.StartsWith("143 ", File.ReadAllText(Path.Combine(folder, "exit")), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -167,9 +179,10 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
     [Fact]
     public async Task DisposingMidRunLeavesTheCommandRunningAndASignalStillReachesIt()
     {
-        server.KillExecProcessOnDisconnect = false;
-        var process = await StartAsync("sleep", "300");
+        var id = Guid.CreateVersion7();
+        var process = await runner.StartAsync(target, new RunRequest(id, ["sleep", "300"]), CancellationToken.None).WaitAsync(Timeout);
         var pgid = long.Parse(process.Handle);
+        groups.Add(pgid);
 
         await process.DisposeAsync();
         // Nothing may happen after the dispose: a pause is the scenario.
@@ -178,7 +191,9 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         await process.SignalAsync(ProcessSignal.Terminate, CancellationToken.None).WaitAsync(Timeout);
 
         Assert.Equal(1, afterDispose);
-        Assert.Equal(KubernetesCommandRunner.LostExitCode, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
+        // Attached again, the run reports how the signal ended it.
+        await using var attached = await runner.AttachAsync(target, id, default, CancellationToken.None).WaitAsync(Timeout);
+        Assert.Equal(143, await attached.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
         await Eventually.TrueAsync(() => ProcessesInGroup(pgid).Count == 0, "no process of the group is left", Timeout);
     }
 
@@ -198,16 +213,22 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task ADroppedConnectionEndsTheOutputWithTheLostExitCode()
+    public async Task ADroppedConnectionIsFollowedAgainFromWhereItStopped()
     {
-        await using var process = await StartAsync("sh", "-c", "echo started; sleep 300");
+        server.KillExecProcessOnDisconnect = true;
+        var marker = Random.Shared.Next(100_000, 999_999);
+        await using var process = await StartAsync("sh", "-c", $"echo started; while [ ! -e go-{marker} ]; do sleep 0.1; done; echo done; exit 4");
         await using var output = process.ReadOutputAsync(CancellationToken.None).GetAsyncEnumerator();
         Assert.True(await output.MoveNextAsync().AsTask().WaitAsync(Timeout));
+        Assert.Equal("started\n", Encoding.UTF8.GetString(output.Current.Data.Span));
 
         server.AbortAllExecs();
+        await File.WriteAllTextAsync(Path.Combine(workspace, $"go-{marker}"), "");
 
+        Assert.True(await output.MoveNextAsync().AsTask().WaitAsync(Timeout));
+        Assert.Equal("done\n", Encoding.UTF8.GetString(output.Current.Data.Span));
         Assert.False(await output.MoveNextAsync().AsTask().WaitAsync(Timeout));
-        Assert.Equal(KubernetesCommandRunner.LostExitCode, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
+        Assert.Equal(4, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
     }
 
     [Fact]

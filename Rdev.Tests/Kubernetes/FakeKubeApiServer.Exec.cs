@@ -60,6 +60,33 @@ public sealed partial class FakeKubeApiServer
         }
     }
 
+    private const string PodMarker = "RDEV_FAKE_POD";
+
+    /// <summary>Kills every process on this host whose pod marker starts with <paramref name="prefix"/>.</summary>
+    private static void KillPodProcesses(string prefix)
+    {
+        var marker = $"{PodMarker}={prefix}";
+        foreach (var dir in Directory.GetDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(dir), out var pid))
+            {
+                continue;
+            }
+            try
+            {
+                if (File.ReadAllText(Path.Combine(dir, "environ")).Split('\0').Any(v => v.StartsWith(marker, StringComparison.Ordinal)))
+                {
+                    using var process = System.Diagnostics.Process.GetProcessById(pid);
+                    process.Kill();
+                }
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentException or InvalidOperationException or System.ComponentModel.Win32Exception)
+            {
+                // Gone meanwhile, or not ours to read.
+            }
+        }
+    }
+
     private void KillAllExecProcesses()
     {
         foreach (var session in openExecs.Keys)
@@ -109,6 +136,8 @@ public sealed partial class FakeKubeApiServer
         {
             var environment = (container.Env ?? []).Where(e => e.Value is not null).ToDictionary(e => e.Name, e => e.Value);
             environment["HOSTNAME"] = name;
+            // Marks every process of this pod, also those that detach from the exec, so that deleting the pod ends them.
+            environment[PodMarker] = $"{serverId}/{ns}/{name}";
             await session.RunAsync(environment, shutdown.Token);
         }
         finally

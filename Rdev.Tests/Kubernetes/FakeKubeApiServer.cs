@@ -34,6 +34,7 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable, IDisposable
     private readonly CancellationTokenSource shutdown = new();
     private readonly ConcurrentQueue<FakeKubeRequest> requests = new();
     private readonly string scratchRoot = Directory.CreateTempSubdirectory("fake-kube-").FullName;
+    private readonly string serverId = Guid.NewGuid().ToString("N");
     private WebApplication? app;
     private int disposed;
 
@@ -104,7 +105,13 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable, IDisposable
 
     public V1Pod? GetPod(string ns, string name) => (V1Pod?)store.Get(KubeResource.Pods, ns, name);
 
-    public V1Pod DeletePod(string ns, string name) => (V1Pod)store.Delete(KubeResource.Pods, ns, name);
+    /// <summary>Deletes the pod and, as a kubelet would, kills every process that ran in it (detached ones too).</summary>
+    public V1Pod DeletePod(string ns, string name)
+    {
+        var pod = (V1Pod)store.Delete(KubeResource.Pods, ns, name);
+        KillPodProcesses($"{serverId}/{ns}/{name}");
+        return pod;
+    }
 
     /// <summary>Sets the phase as the kubelet would; Running also marks the containers started.</summary>
     public V1Pod SetPodPhase(string ns, string name, string phase) => UpdatePod(ns, name, pod =>
@@ -210,6 +217,7 @@ public sealed partial class FakeKubeApiServer : IAsyncDisposable, IDisposable
         }
         await shutdown.CancelAsync();
         KillAllExecProcesses();
+        KillPodProcesses($"{serverId}/");
         if (app is not null)
         {
             using var stopTimeout = new CancellationTokenSource(TimeSpan.FromSeconds(3));
