@@ -43,6 +43,8 @@ public sealed partial class CommandSupervisor
                             execution.RequestStop(CommandStatuses.Failed, stalled);
                         }
                     });
+                // Durability first: streams on this replica get the batch from memory once it is committed.
+                streams.Publish(id, batch);
                 pendingStart = null;
                 batch.Clear();
             }
