@@ -113,17 +113,17 @@ public sealed partial class CommandEventStream(Guid commandId, long afterSeq) : 
             reason = "shutdown";
             await SendRetryAsync(httpContext, settings);
         }
-        catch (OperationCanceledException) when (httpContext.RequestAborted.IsCancellationRequested)
-        {
-            // The client went away; the command goes on.
-            reason = "client_gone";
-        }
         catch (OperationCanceledException) when (writer.Stalled)
         {
             // Nothing written was taken for StalledClientSeconds: close rather than buffer for it.
             reason = "stalled";
             LogStalled(logger, commandId, settings.StalledClientSeconds);
             httpContext.Abort();
+        }
+        catch (OperationCanceledException) when (httpContext.RequestAborted.IsCancellationRequested)
+        {
+            // The client went away; the command goes on.
+            reason = "client_gone";
         }
         catch (Exception ex) when (ex is NpgsqlException or TimeoutException)
         {
@@ -194,16 +194,21 @@ public sealed partial class CommandEventStream(Guid commandId, long afterSeq) : 
         public async Task FlushAsync()
         {
             unflushed = 0;
-            using var stall = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            stall.CancelAfter(stallTimeout);
+            // Kestrel answers a cancelled flush by aborting the connection, without throwing: the timer says why.
+            using var timer = new CancellationTokenSource(stallTimeout);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, timer.Token);
             try
             {
-                await writer.FlushAsync(stall.Token);
+                await writer.FlushAsync(either.Token);
             }
-            catch (OperationCanceledException) when (!ct.IsCancellationRequested)
+            catch (OperationCanceledException) when (timer.IsCancellationRequested)
+            {
+            }
+
+            if (timer.IsCancellationRequested)
             {
                 Stalled = true;
-                throw;
+                throw new OperationCanceledException("The client took nothing for the stall timeout.");
             }
         }
     }
