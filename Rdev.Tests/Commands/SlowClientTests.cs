@@ -22,7 +22,12 @@ public sealed class SlowClientTests : IAsyncLifetime
     public async Task SlowClientsOfALargeCommandReadPagesAgainInsteadOfGrowingTheReplicasMemory()
     {
         const double cacheMegabytes = 0.5;
-        var (replica, api, id) = await StartLargeCommandAsync("slow", new() { ["Rdev:Streaming:CacheMegabytes"] = "0.5" });
+        // Stalled for as long as the fast client takes, which on a loaded machine can pass the default 60 s.
+        var (replica, api, id) = await StartLargeCommandAsync("slow", new()
+        {
+            ["Rdev:Streaming:CacheMegabytes"] = "0.5",
+            ["Rdev:Streaming:StalledClientSeconds"] = "600",
+        });
         using var meters = new ReplicaMeters(replica);
         var slow = new List<PausableStream>();
         for (var i = 0; i < 6; i++)
