@@ -8,6 +8,7 @@ namespace Rdev.Api.Streaming;
 /// </summary>
 public sealed class CommandFeed(Guid commandId, CommandStreamHub hub)
 {
+    private const int MaxPages = 4096;
     private readonly Lock gate = new();
     // Keyed by the position a page follows. Pages may overlap; any of them is a true answer, events never change.
     private readonly SortedList<long, StreamPage> pages = [];
@@ -161,6 +162,12 @@ public sealed class CommandFeed(Guid commandId, CommandStreamHub hub)
             {
                 pages[page.After] = page;
                 evicted = hub.Cache.Add(page);
+                // A command that prints a line at a time makes a page per line: keep the oldest from piling up here.
+                if (pages.Count > MaxPages)
+                {
+                    hub.Cache.Remove(pages.Values[0]);
+                    pages.RemoveAt(0);
+                }
             }
         }
 

@@ -58,7 +58,8 @@ public sealed class StreamPage(Guid commandId, long after, StreamEvent[] events)
 
     public long Last => Events[^1].Seq;
 
-    public long Bytes { get; } = events.Sum(e => (long)e.Frame.Length);
+    // What the page costs in memory, its objects included, so that many tiny pages also stay within the cache's bound.
+    public long Bytes { get; } = 256 + events.Sum(e => 64L + e.Frame.Length);
 
     /// <summary>Set by <see cref="PageCache"/> while the page is cached.</summary>
     internal LinkedListNode<StreamPage>? CacheNode { get; set; }
