@@ -17,7 +17,11 @@ public static class Extensions
             .ValidateOnStart();
         builder.Services.AddSingleton<IValidateOptions<DiscoveryOptions>, DiscoveryOptionsValidator>();
 
-        builder.AddNpgsqlDataSource("rdevdb", settings => settings.DisableHealthChecks = true);
+        // Discovery needs a few connections (its writes, the health check); bounded like the API's pool
+        // (Rdev:Database:MaxPoolSize) so that the replicas' pools and this one fit PostgreSQL's max_connections.
+        var maxPoolSize = Math.Clamp(builder.Configuration.GetValue("Rdev:Database:MaxPoolSize", 5), 2, 1000);
+        builder.AddNpgsqlDataSource("rdevdb", settings => settings.DisableHealthChecks = true,
+            dataSource => dataSource.ConnectionStringBuilder.MaxPoolSize = maxPoolSize);
         builder.Services.AddRdevProblemDetails();
 
         builder.Services.TryAddSingleton(TimeProvider.System);

@@ -50,6 +50,8 @@ public sealed partial class CommandSupervisor
                     throw new LeaseLostException();
                 }
 
+                // Durability first: streams on this replica get the batch from memory once it is committed.
+                streams.Publish(id, batch);
                 pendingStart = null;
                 batch.Clear();
             }

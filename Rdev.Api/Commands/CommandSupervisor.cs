@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Rdev.Api.Data;
 using Rdev.Api.Execution;
+using Rdev.Api.Streaming;
 
 namespace Rdev.Api.Commands;
 
@@ -19,6 +20,7 @@ public sealed partial class CommandSupervisor(
     ICommandRunner runner,
     PostgresNotifications notifications,
     CommandMetrics metrics,
+    CommandStreamHub streams,
     IOptions<CommandOptions> options,
     ILogger<CommandSupervisor> logger) : BackgroundService
 {

@@ -22,7 +22,9 @@ public static class CommandsRegistration
         builder.Services.AddSingleton(new NotificationChannel(CommandStore.CancelChannel));
         builder.Services.AddSingleton<CommandStore>();
         builder.Services.AddSingleton<CommandMetrics>();
-        builder.Services.AddSingleton<CommandEventSignals>();
+        builder.Services.AddSingleton<StreamMetrics>();
+        builder.Services.AddSingleton<StoredEventPages>();
+        builder.Services.AddSingleton<CommandStreamHub>();
         builder.Services.AddSingleton<CommandSupervisor>();
         // Registered after the notification listener, so it stops (and stops its commands) first.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CommandSupervisor>());

@@ -36,9 +36,10 @@ public sealed partial class DatabaseMigrator(
             await take.ExecuteNonQueryAsync(ct);
         }
 
-        // DbUp opens its own connection; the lock is released when lockConnection closes.
+        // DbUp opens its own connection; the lock is released when lockConnection closes. Unpooled, so that it is
+        // closed after the migration instead of idling outside the bounded pool (Rdev:Database:MaxPoolSize).
         var upgrader = DeployChanges.To
-            .PostgresqlDatabase(configuration.GetConnectionString("rdevdb"))
+            .PostgresqlDatabase(new NpgsqlConnectionStringBuilder(configuration.GetConnectionString("rdevdb")) { Pooling = false }.ConnectionString)
             .WithScriptsEmbeddedInAssembly(typeof(DatabaseMigrator).Assembly)
             .WithTransactionPerScript()
             .LogTo(logger)

@@ -16,8 +16,15 @@ public static class Extensions
             .ValidateDataAnnotations()
             .ValidateOnStart();
 
-        // Aspire's own check would be mapped on /health; ours is tagged for /ready only.
-        builder.AddNpgsqlDataSource("rdevdb", settings => settings.DisableHealthChecks = true);
+        builder.Services.AddOptions<DatabaseOptions>()
+            .BindConfiguration(DatabaseOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        var database = builder.Configuration.GetSection(DatabaseOptions.SectionName).Get<DatabaseOptions>() ?? new();
+        // Aspire's own check would be mapped on /health; ours is tagged for /ready only. The pool is bounded so that a
+        // reconnect storm waits for connections instead of exhausting PostgreSQL's max_connections.
+        builder.AddNpgsqlDataSource("rdevdb", settings => settings.DisableHealthChecks = true,
+            dataSource => dataSource.ConnectionStringBuilder.MaxPoolSize = database.MaxPoolSize);
         builder.Services.AddHealthChecks()
             .AddDatabaseCheck();
         builder.Services.AddHostedService<DatabaseMigrator>();

@@ -1,0 +1,5 @@
+tick
+tick
+tick
+tick
+tick
