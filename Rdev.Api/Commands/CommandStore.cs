@@ -39,7 +39,7 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
             "SELECT pg_advisory_xact_lock(hashtext('rdev.commands:' || @project))",
             new { project = command.Project }, transaction, cancellationToken: ct));
         var unfinished = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT count(*) FROM commands WHERE project = @project AND status IN ('queued', 'running')",
+            $"SELECT count(*) FROM commands WHERE project = @project AND status IN {CommandStatuses.UnfinishedSql}",
             new { project = command.Project }, transaction, cancellationToken: ct));
         var accepted = unfinished < maxConcurrent;
         await audit.WriteAsync(connection, accepted ? CommandRequested : CommandRejected, command.KeyId, command.Project, clientIp,
@@ -105,6 +105,15 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
                 "UPDATE commands SET status = 'running', started_at = now(), runner_id = $2, process_handle = $3 WHERE id = $1")
             {
                 Parameters = { new() { Value = id }, new() { Value = started.RunnerId }, new() { Value = started.Handle } },
+            });
+        }
+
+        // A live status change inside the run (a Claude session waiting for a person, or working again).
+        if (EventData.LastStatus(events) is { } status && (started is null || status != CommandStatuses.Running))
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE commands SET status = $2 WHERE id = $1 AND finished_at IS NULL")
+            {
+                Parameters = { new() { Value = id }, new() { Value = status } },
             });
         }
 
@@ -187,11 +196,11 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
     public async Task<int> MarkLostAsync(TimeSpan runnerTimeout, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var lost = await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
+        var lost = await connection.ExecuteScalarAsync<int>(new CommandDefinition($"""
             WITH lost AS (
                 UPDATE commands c SET status = 'lost', finished_at = now(), last_seq = c.last_seq + 1,
                     error = 'The API replica running this command stopped.'
-                WHERE c.status IN ('queued', 'running')
+                WHERE c.status IN {CommandStatuses.UnfinishedSql}
                   AND NOT EXISTS (SELECT 1 FROM command_runners r WHERE r.id = c.runner_id AND r.seen_at > now() - @timeout)
                 RETURNING c.id, c.last_seq
             ), events AS (
@@ -204,6 +213,9 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
             """, new { timeout = runnerTimeout, data = EventData.Status(CommandStatuses.Lost, null) }, cancellationToken: ct));
         await connection.ExecuteAsync(new CommandDefinition(
             "DELETE FROM command_runners WHERE seen_at < now() - interval '1 day'", cancellationToken: ct));
+        // The watch-all feed keeps at least 7 days (SPEC section 6).
+        await connection.ExecuteAsync(new CommandDefinition(
+            "DELETE FROM command_feed WHERE at < now() - interval '8 days'", cancellationToken: ct));
         return lost;
     }
 
@@ -211,9 +223,9 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
     public async Task<IReadOnlyList<Guid>> ListUnfinishedAsync(string runnerId, DateTimeOffset createdBefore, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        var ids = await connection.QueryAsync<Guid>(new CommandDefinition("""
+        var ids = await connection.QueryAsync<Guid>(new CommandDefinition($"""
             SELECT id FROM commands
-            WHERE runner_id = @runnerId AND status IN ('queued', 'running') AND created_at < @createdBefore
+            WHERE runner_id = @runnerId AND status IN {CommandStatuses.UnfinishedSql} AND created_at < @createdBefore
             """, new { runnerId, createdBefore }, cancellationToken: ct));
         return ids.AsList();
     }
@@ -225,14 +237,14 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
     public async Task<int> FinishUnsupervisedAsync(
         string runnerId, IReadOnlyList<(Guid Id, CommandOutcome Outcome)> commands, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             WITH outcome AS (
                 SELECT * FROM unnest($2::uuid[], $3::text[], $4::integer[], $5::text[], $6::text[]) AS o(id, status, exit_code, error, data)
             ), swept AS (
                 UPDATE commands c SET status = o.status, exit_code = o.exit_code, error = o.error, finished_at = now(),
                     last_seq = c.last_seq + 1
                 FROM outcome o
-                WHERE c.id = o.id AND c.runner_id = $1 AND c.status IN ('queued', 'running')
+                WHERE c.id = o.id AND c.runner_id = $1 AND c.status IN {CommandStatuses.UnfinishedSql}
                 RETURNING c.id, c.last_seq, o.data
             ), events AS (
                 INSERT INTO command_events (command_id, seq, type, data) SELECT id, last_seq, 'status', data FROM swept

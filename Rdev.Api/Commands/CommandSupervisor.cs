@@ -5,6 +5,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Rdev.Api.Data;
 using Rdev.Api.Execution;
+using Rdev.Api.Sessions;
 
 namespace Rdev.Api.Commands;
 
@@ -19,6 +20,7 @@ public sealed partial class CommandSupervisor(
     ICommandRunner runner,
     PostgresNotifications notifications,
     CommandMetrics metrics,
+    ClaudeSessions sessions,
     IOptions<CommandOptions> options,
     ILogger<CommandSupervisor> logger) : BackgroundService
 {
@@ -204,6 +206,14 @@ public sealed partial class CommandSupervisor(
         }
     }
 
+    private async Task CloseSessionAsync(ClaudeSession? session)
+    {
+        if (session is not null)
+        {
+            await sessions.CloseAsync(session);
+        }
+    }
+
     /// <summary>Starts the process, stores its output as it comes, and returns how it ended.</summary>
     private async Task<CommandOutcome> RunToEndAsync(CommandExecution execution, OutputProcessor processor, Func<long> nextSeq)
     {
@@ -215,7 +225,9 @@ public sealed partial class CommandSupervisor(
             IRunningProcess process;
             try
             {
-                process = await runner.StartAsync(execution.Target, execution.Argv, shutdown.Token);
+                // Claude sessions (issue 14): the CLI's stdin stays open for the session.
+                var start = command.Kind == CommandKinds.Claude ? sessions.StartOptions : StartOptions.None;
+                process = await runner.StartAsync(execution.Target, execution.Argv, start, shutdown.Token);
             }
             catch (RuntimeUnavailableException ex)
             {
@@ -233,6 +245,9 @@ public sealed partial class CommandSupervisor(
                 // The running status goes first through the same ordered writer as the output, in its first batch.
                 await output.Writer.WriteAsync((EventTypes.Status, EventData.Status(CommandStatuses.Running, null)));
                 var writer = WriteEventsAsync(execution, output, processor, new RunnerStart(RunnerId, process.Handle), nextSeq);
+                // Claude sessions (issue 14): the session writes to the CLI; the pump hands it the CLI's lines.
+                var session = command.Kind == CommandKinds.Claude ? sessions.Open(command, process, output.Writer) : null;
+                processor.OnClaudeLine = session is null ? null : session.Observe;
                 var pump = processor.PumpAsync(process, output.Writer, execution.OutputDrained.Token);
 
                 try
@@ -245,6 +260,7 @@ public sealed partial class CommandSupervisor(
                     }
 
                     exitCode = await exited;
+                    await CloseSessionAsync(session);
                     var stopped = execution.MarkExited();
                     // Background children may hold the pipes open after the command exits: read on only briefly.
                     execution.OutputDrained.CancelAfter(TimeSpan.FromSeconds(2));
@@ -268,6 +284,10 @@ public sealed partial class CommandSupervisor(
                     }
 
                     throw;
+                }
+                finally
+                {
+                    await CloseSessionAsync(session);
                 }
             }
         }

@@ -1,4 +1,5 @@
 using Rdev.Api.Data;
+using Rdev.Api.Sessions;
 using Rdev.Api.Streaming;
 
 namespace Rdev.Api.Commands;
@@ -23,6 +24,13 @@ public static class CommandsRegistration
         builder.Services.AddSingleton<CommandStore>();
         builder.Services.AddSingleton<CommandMetrics>();
         builder.Services.AddSingleton<CommandEventSignals>();
+        builder.Services.AddOptions<ClaudeOptions>()
+            .BindConfiguration(ClaudeOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(new NotificationChannel(SessionStore.Channel));
+        builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddSingleton<ClaudeSessions>();
         builder.Services.AddSingleton<CommandSupervisor>();
         // Registered after the notification listener, so it stops (and stops its commands) first.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CommandSupervisor>());

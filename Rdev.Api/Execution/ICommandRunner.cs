@@ -18,6 +18,24 @@ public interface ICommandRunner
     /// </summary>
     /// <exception cref="RuntimeUnavailableException">The pod or folder cannot be reached.</exception>
     Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Like <see cref="StartAsync(RunTarget, IReadOnlyList{string}, CancellationToken)"/>, with stdin kept open for
+    /// <see cref="IRunningProcess.WriteInputLineAsync"/> when <see cref="StartOptions.Input"/> is set (a Claude session),
+    /// and extra environment variables where the runtime supports them.
+    /// </summary>
+    Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, StartOptions start, CancellationToken cancellationToken);
+}
+
+/// <summary>How to start a process beyond its argv.</summary>
+/// <param name="Input">Keep stdin open for the caller to write; otherwise the process gets an immediate end of input.</param>
+/// <param name="Environment">
+/// Extra environment variables (local runtime only: a pod's environment is its own, set in its spec). Values may be
+/// secrets: never log them.
+/// </param>
+public sealed record StartOptions(bool Input = false, IReadOnlyDictionary<string, string>? Environment = null)
+{
+    public static readonly StartOptions None = new();
 }
 
 /// <summary>Where to run: the project's workspace, and for Kubernetes its pod and container.</summary>
@@ -39,6 +57,15 @@ public interface IRunningProcess : IAsyncDisposable
 
     /// <summary>Sends <paramref name="signal"/> to the whole process group.</summary>
     Task SignalAsync(ProcessSignal signal, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Writes <paramref name="line"/> and a newline to the process's stdin (started with <see cref="StartOptions.Input"/>).
+    /// One writer at a time. Throws <see cref="IOException"/> once the process no longer reads its input.
+    /// </summary>
+    Task WriteInputLineAsync(string line, CancellationToken cancellationToken);
+
+    /// <summary>Ends the process's stdin; a second call does nothing.</summary>
+    Task CloseInputAsync(CancellationToken cancellationToken);
 }
 
 public enum OutputStream { Stdout, Stderr }

@@ -37,6 +37,18 @@ public static class ExecWrapper
     public const string StartScript =
         """cd -- "$1" || exit; shift; setsid sh -c 'printf "rdev-pgid:%s\n" "$$" >&2 && exec "$@"' rdev "$@"; exit $?""";
 
+    /// <summary>
+    /// Like <see cref="StartScript"/>, for a command that reads its stdin (a Claude session). The v4 exec protocol
+    /// cannot end stdin, so a line filter, started in the background on the exec's stdin (kept as fd 3, since a
+    /// background list's stdin is /dev/null), passes lines on until <see cref="EndOfInput"/> and then ends the command's
+    /// input. Being in the background, it does not keep the exec open once the command has exited.
+    /// </summary>
+    public const string InputStartScript =
+        """cd -- "$1" || exit; shift; exec 3<&0; { while IFS= read -r l <&3; do [ "$l" = "rdev-end-of-input" ] && break; printf '%s\n' "$l"; done & } | setsid sh -c 'printf "rdev-pgid:%s\n" "$$" >&2 && exec "$@"' rdev "$@" 3<&-; exit $?""";
+
+    /// <summary>The line that ends the input of an <see cref="InputStartScript"/> command; it cannot be a JSON line.</summary>
+    public const string EndOfInput = "rdev-end-of-input";
+
     /// <summary>$1 is the signal number, $2 the process group id.</summary>
     public const string SignalScript = "kill -\"$1\" -\"$2\"";
 
@@ -45,14 +57,14 @@ public static class ExecWrapper
 
     private static readonly byte[] MarkerPrefixBytes = Encoding.ASCII.GetBytes(MarkerPrefix);
 
-    public static IReadOnlyList<string> StartCommand(string workspace, IReadOnlyList<string> argv)
+    public static IReadOnlyList<string> StartCommand(string workspace, IReadOnlyList<string> argv, bool input = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(workspace);
         if (argv.Count == 0 || string.IsNullOrEmpty(argv[0]))
         {
             throw new ArgumentException("The command needs a program.", nameof(argv));
         }
-        return ["sh", "-c", StartScript, "rdev", workspace, .. argv];
+        return ["sh", "-c", input ? InputStartScript : StartScript, "rdev", workspace, .. argv];
     }
 
     public static IReadOnlyList<string> SignalCommand(ProcessSignal signal, long processGroup) =>

@@ -37,10 +37,14 @@ public sealed partial class KubernetesCommandRunner(
 
     private static readonly ActivitySource Activities = new(ActivitySourceName);
 
-    public async Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    public Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, CancellationToken cancellationToken) =>
+        StartAsync(target, argv, StartOptions.None, cancellationToken);
+
+    /// <remarks><see cref="StartOptions.Environment"/> does not apply: a pod's environment is set in its spec.</remarks>
+    public async Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, StartOptions start, CancellationToken cancellationToken)
     {
-        var command = ExecWrapper.StartCommand(target.Workspace, argv);
-        var connection = await ConnectAsync(target, command, expectMarker: true, cancellationToken);
+        var command = ExecWrapper.StartCommand(target.Workspace, argv, start.Input);
+        var connection = await ConnectAsync(target, command, expectMarker: true, cancellationToken, stdin: start.Input);
         long processGroup;
         try
         {

@@ -36,5 +36,47 @@ internal sealed class KubernetesProcess(ExecConnection connection, RunTarget tar
         return runner.SignalAsync(target, processGroup, signal, cancellationToken);
     }
 
-    public ValueTask DisposeAsync() => connection.DisposeAsync();
+    private readonly SemaphoreSlim inputGate = new(1, 1);
+    private bool inputClosed;
+
+    public Task WriteInputLineAsync(string line, CancellationToken cancellationToken) =>
+        SendAsync(line, close: false, cancellationToken);
+
+    public Task CloseInputAsync(CancellationToken cancellationToken) =>
+        SendAsync(ExecWrapper.EndOfInput, close: true, cancellationToken);
+
+    // The exec's stdin channel; closing is the wrapper's end-of-input line (see ExecWrapper.InputStartScript).
+    private async Task SendAsync(string line, bool close, CancellationToken cancellationToken)
+    {
+        await inputGate.WaitAsync(cancellationToken);
+        try
+        {
+            if (inputClosed)
+            {
+                if (close)
+                {
+                    return;
+                }
+
+                throw new IOException("The process's input is closed.");
+            }
+
+            inputClosed = close;
+            await connection.SendStdinAsync(System.Text.Encoding.UTF8.GetBytes(line + "\n"), cancellationToken);
+        }
+        catch (Exception ex) when (ex is System.Net.WebSockets.WebSocketException or ObjectDisposedException)
+        {
+            throw new IOException("The exec connection no longer takes input.", ex);
+        }
+        finally
+        {
+            inputGate.Release();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await connection.DisposeAsync();
+        inputGate.Dispose();
+    }
 }

@@ -20,7 +20,10 @@ public sealed partial class LocalCommandRunner(LocalUserPolicy users, ILogger<Lo
     // Per-user folders of the API's user, which another user cannot use (and should not be pointed at).
     private static readonly string[] UserFolderVariables = ["XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_RUNTIME_DIR"];
 
-    public Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, CancellationToken cancellationToken)
+    public Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, CancellationToken cancellationToken) =>
+        StartAsync(target, argv, StartOptions.None, cancellationToken);
+
+    public Task<IRunningProcess> StartAsync(RunTarget target, IReadOnlyList<string> argv, StartOptions start, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(target.Workspace))
         {
@@ -65,6 +68,11 @@ public sealed partial class LocalCommandRunner(LocalUserPolicy users, ILogger<Lo
             SetUserEnvironment(info.Environment, user);
         }
 
+        foreach (var (name, value) in start.Environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         Process process;
         try
         {
@@ -76,9 +84,13 @@ public sealed partial class LocalCommandRunner(LocalUserPolicy users, ILogger<Lo
         }
 
         // Commands get an immediate end of input rather than waiting for input nobody will send.
-        process.StandardInput.Close();
+        if (!start.Input)
+        {
+            process.StandardInput.Close();
+        }
+
         LogStarted(logger, process.Id, target.Project);
-        return Task.FromResult<IRunningProcess>(new LocalProcess(process));
+        return Task.FromResult<IRunningProcess>(new LocalProcess(process, start.Input));
     }
 
     private static void SetUserEnvironment(IDictionary<string, string?> environment, OsUser user)
@@ -112,10 +124,13 @@ public sealed partial class LocalCommandRunner(LocalUserPolicy users, ILogger<Lo
         private readonly Channel<OutputChunk> output = Channel.CreateBounded<OutputChunk>(
             new BoundedChannelOptions(64) { SingleReader = true, FullMode = BoundedChannelFullMode.Wait });
         private readonly Task pumps;
+        private readonly SemaphoreSlim inputGate = new(1, 1);
+        private bool inputClosed;
 
-        public LocalProcess(Process process)
+        public LocalProcess(Process process, bool input)
         {
             this.process = process;
+            inputClosed = !input;
             Handle = process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
             pumps = Task.WhenAll(
                 PumpAsync(process.StandardOutput.BaseStream, OutputStream.Stdout),
@@ -146,11 +161,53 @@ public sealed partial class LocalCommandRunner(LocalUserPolicy users, ILogger<Lo
             return Task.CompletedTask;
         }
 
+        public async Task WriteInputLineAsync(string line, CancellationToken cancellationToken)
+        {
+            await inputGate.WaitAsync(cancellationToken);
+            try
+            {
+                ObjectDisposedException.ThrowIf(inputClosed, this);
+                var input = process.StandardInput.BaseStream;
+                await input.WriteAsync(System.Text.Encoding.UTF8.GetBytes(line + "\n"), cancellationToken);
+                await input.FlushAsync(cancellationToken);
+            }
+            catch (ObjectDisposedException ex)
+            {
+                throw new IOException("The process's input is closed.", ex);
+            }
+            finally
+            {
+                inputGate.Release();
+            }
+        }
+
+        public async Task CloseInputAsync(CancellationToken cancellationToken)
+        {
+            await inputGate.WaitAsync(cancellationToken);
+            try
+            {
+                if (!inputClosed)
+                {
+                    inputClosed = true;
+                    process.StandardInput.Close();
+                }
+            }
+            catch (IOException)
+            {
+                // The process already closed its end.
+            }
+            finally
+            {
+                inputGate.Release();
+            }
+        }
+
         public async ValueTask DisposeAsync()
         {
             // Pumps that fail or outlast the wait have nothing left to deliver: the process is going away.
             await pumps.WaitAsync(TimeSpan.FromSeconds(5)).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
             process.Dispose();
+            inputGate.Dispose();
         }
 
         private async Task PumpAsync(Stream stream, OutputStream kind)

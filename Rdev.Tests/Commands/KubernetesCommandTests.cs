@@ -36,10 +36,11 @@ public sealed class KubernetesCommandTests : IAsyncLifetime
 
         Assert.Equal(5, events.Count(e => e.EventType == "claude"));
         Assert.Equal("succeeded", JsonDocument.Parse(events[^1].Data).RootElement.GetProperty("status").GetString());
-        Assert.Equal("a `quoted` $(prompt)", await File.ReadAllTextAsync(Path.Combine(workspace, ".fake-claude-prompt")));
+        Assert.Equal("a `quoted` $(prompt)", FakeClaude.ReadPrompt(workspace));
         var exec = Assert.Single(server.ExecCalls, call => call.Pod == "claudebox-pod-claude-0" && call.Command.Contains("--output-format"));
         Assert.Equal("main", exec.Container);
-        Assert.False(exec.Stdin);
+        // The session's stdin goes through the exec.
+        Assert.True(exec.Stdin);
     }
 
     [Fact]

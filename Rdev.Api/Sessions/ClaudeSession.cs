@@ -1,0 +1,410 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Threading.Channels;
+using Rdev.Api.Commands;
+using Rdev.Api.Execution;
+
+namespace Rdev.Api.Sessions;
+
+/// <summary>
+/// Drives one Claude CLI process on this replica over its stdio control protocol (SPEC section 7a): sends the prompt
+/// and follow-ups as <c>user</c> lines, one turn at a time, turns <c>can_use_tool</c> control requests into stored
+/// approvals and answers them once decided or expired, interrupts a turn, and ends the session (closes stdin) after
+/// a one-shot turn, on close, or when a kept-open session has been idle too long.
+/// </summary>
+/// <remarks>
+/// All state changes happen on one loop: lines the CLI wrote, requests that arrived by NOTIFY, and timers. Events go
+/// into the command's ordered event writer, so they are numbered and stored like its output.
+/// </remarks>
+internal sealed partial class ClaudeSession : IAsyncDisposable
+{
+    private readonly Channel<object> inbox = Channel.CreateUnbounded<object>(new UnboundedChannelOptions { SingleReader = true });
+    private readonly Dictionary<Guid, ApprovalRecord> pending = [];
+    private readonly CancellationTokenSource stop = new();
+    private readonly CommandRecord command;
+    private readonly IRunningProcess process;
+    private readonly ChannelWriter<(string Type, string Data)> events;
+    private readonly SessionStore store;
+    private readonly ClaudeOptions options;
+    private readonly TimeProvider time;
+    private readonly ILogger logger;
+    private readonly bool keepOpen;
+    private readonly TimeSpan idleTimeout;
+    private Task loop = Task.CompletedTask;
+    private string status = CommandStatuses.Running;
+    private bool turnRunning;
+    private bool inputClosed;
+    private bool closeRequested;
+    private int interruptsSeen;
+    private DateTimeOffset? idleDeadline;
+    private int disposed;
+
+    public ClaudeSession(
+        CommandRecord command, IRunningProcess process, ChannelWriter<(string Type, string Data)> events, SessionStore store,
+        ClaudeOptions options, TimeProvider time, ILogger logger)
+    {
+        this.command = command;
+        this.process = process;
+        this.events = events;
+        this.store = store;
+        this.options = options;
+        this.time = time;
+        this.logger = logger;
+        keepOpen = command.Args["keep_open"]?.GetValue<bool>() == true;
+        idleTimeout = TimeSpan.FromSeconds(command.Args["idle_timeout_seconds"]?.GetValue<int>() ?? options.DefaultIdleTimeoutSeconds);
+    }
+
+    public Guid CommandId => command.Id;
+
+    public void Start() => loop = Task.Run(RunAsync);
+
+    /// <summary>Called by the output pump for every stream-json line; only what the session acts on is queued.</summary>
+    public void Observe(JsonElement line)
+    {
+        if (line.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
+            && type.GetString() is "control_request" or "result")
+        {
+            inbox.Writer.TryWrite(line.Clone());
+        }
+    }
+
+    /// <summary>A request from the API (any replica), or null to re-read everything (a notification may be lost).</summary>
+    public void Notify(string? action) => inbox.Writer.TryWrite(action ?? "");
+
+    private async Task RunAsync()
+    {
+        var ct = stop.Token;
+        try
+        {
+            await SendUserAsync(command.Args["prompt"]?.GetValue<string>() ?? "", ct);
+            while (!ct.IsCancellationRequested)
+            {
+                using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(ct))
+                {
+                    var wake = Task.Delay(NextWake(), time, waiting.Token);
+                    var ready = inbox.Reader.WaitToReadAsync(waiting.Token).AsTask();
+                    await Task.WhenAny(ready, wake);
+                    await waiting.CancelAsync();
+                    await Task.WhenAll(ready, wake).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                }
+
+                ct.ThrowIfCancellationRequested();
+                var worked = false;
+                while (inbox.Reader.TryRead(out var work))
+                {
+                    worked = true;
+                    await HandleAsync(work, ct);
+                }
+
+                if (!worked)
+                {
+                    await ResyncAsync(ct);
+                }
+
+                await CheckTimersAsync(ct);
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception ex)
+        {
+            // The CLI goes on without the session's help; closing its input ends it rather than leave it waiting.
+            SessionLog.Failed(logger, command.Id, ex);
+            await CloseInputAsync(CancellationToken.None);
+        }
+    }
+
+    private TimeSpan NextWake()
+    {
+        var now = time.GetUtcNow();
+        var resync = TimeSpan.FromSeconds(options.ResyncSeconds);
+        var next = now + resync;
+        foreach (var approval in pending.Values)
+        {
+            next = approval.ExpiresAt < next ? approval.ExpiresAt : next;
+        }
+
+        if (idleDeadline is { } idle && idle < next)
+        {
+            next = idle;
+        }
+
+        var wait = next - now;
+        return wait < TimeSpan.Zero ? TimeSpan.Zero : wait;
+    }
+
+    private async Task HandleAsync(object work, CancellationToken ct)
+    {
+        switch (work)
+        {
+            case JsonElement line when line.GetProperty("type").GetString() == "result":
+                await TurnEndedAsync(ct);
+                break;
+            case JsonElement line when line.TryGetProperty("request", out var request)
+                && request.TryGetProperty("subtype", out var subtype) && subtype.ValueKind == JsonValueKind.String
+                && subtype.GetString() == "can_use_tool":
+                await PermissionRequestedAsync(line, request, ct);
+                break;
+            case SessionActions.Approval:
+                await LoadDecisionsAsync(ct);
+                break;
+            case SessionActions.Message:
+                await SendNextMessageAsync(ct);
+                break;
+            case string:
+                await ResyncAsync(ct);
+                break;
+        }
+    }
+
+    private async Task ResyncAsync(CancellationToken ct)
+    {
+        await LoadDecisionsAsync(ct);
+        var (interrupts, close) = await store.RequestsAsync(command.Id, ct);
+        if (interrupts > interruptsSeen)
+        {
+            interruptsSeen = interrupts;
+            await InterruptAsync(ct);
+        }
+
+        if (close && !closeRequested)
+        {
+            closeRequested = true;
+            if (!turnRunning)
+            {
+                await CloseInputAsync(ct);
+            }
+        }
+
+        await SendNextMessageAsync(ct);
+    }
+
+    private async Task PermissionRequestedAsync(JsonElement line, JsonElement request, CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        var approval = new ApprovalRecord
+        {
+            Id = Guid.CreateVersion7(),
+            RequestId = line.TryGetProperty("request_id", out var id) ? id.GetString() ?? "" : "",
+            ToolName = request.TryGetProperty("tool_name", out var tool) ? tool.GetString() ?? "" : "",
+            Input = request.TryGetProperty("input", out var input) ? JsonNode.Parse(input.GetRawText()) : null,
+            Status = ApprovalStatuses.Pending,
+            RequestedAt = now,
+            ExpiresAt = now.AddSeconds(options.ApprovalTimeoutSeconds),
+        };
+        pending[approval.Id] = approval;
+        await store.InsertApprovalAsync(command.Id, approval, ct);
+        await EmitApprovalAsync(approval);
+        await SetStatusAsync(CommandStatuses.WaitingApproval);
+        SessionLog.ApprovalRequested(logger, command.Id, approval.Id, approval.ToolName);
+    }
+
+    private async Task LoadDecisionsAsync(CancellationToken ct)
+    {
+        if (pending.Count == 0)
+        {
+            return;
+        }
+
+        foreach (var approval in await store.ListApprovalsAsync(command.Id, ct))
+        {
+            if (pending.ContainsKey(approval.Id) && approval.Status != ApprovalStatuses.Pending)
+            {
+                await AnswerAsync(approval, ct);
+            }
+        }
+    }
+
+    private async Task CheckTimersAsync(CancellationToken ct)
+    {
+        var now = time.GetUtcNow();
+        foreach (var approval in pending.Values.Where(a => a.ExpiresAt <= now).ToList())
+        {
+            var message = $"No decision within {options.ApprovalTimeoutSeconds} s; denied by rdev.";
+            if (await store.ExpireAsync(approval.Id, message, ct) is { } expired)
+            {
+                await AnswerAsync(expired, ct);
+            }
+            else
+            {
+                await LoadDecisionsAsync(ct);
+            }
+        }
+
+        if (idleDeadline is { } idle && idle <= now && !turnRunning)
+        {
+            SessionLog.Idle(logger, command.Id);
+            await CloseInputAsync(ct);
+        }
+    }
+
+    private async Task AnswerAsync(ApprovalRecord approval, CancellationToken ct)
+    {
+        pending.Remove(approval.Id);
+        JsonObject response = approval.Status == ApprovalStatuses.Allowed
+            ? new() { ["behavior"] = "allow", ["updatedInput"] = (approval.UpdatedInput ?? approval.Input)?.DeepClone() ?? new JsonObject() }
+            : new() { ["behavior"] = "deny", ["message"] = approval.Message ?? "The user denied this tool use." };
+        await WriteAsync(new JsonObject
+        {
+            ["type"] = "control_response",
+            ["response"] = new JsonObject { ["subtype"] = "success", ["request_id"] = approval.RequestId, ["response"] = response },
+        }, ct);
+        await EmitApprovalAsync(approval);
+        if (pending.Count == 0 && status == CommandStatuses.WaitingApproval)
+        {
+            await SetStatusAsync(CommandStatuses.Running);
+        }
+    }
+
+    private async Task TurnEndedAsync(CancellationToken ct)
+    {
+        turnRunning = false;
+        // Requests the turn left undecided (an interrupt) are moot now.
+        foreach (var approval in pending.Values.ToList())
+        {
+            pending.Remove(approval.Id);
+            if (await store.ExpireAsync(approval.Id, "The turn ended before a decision.", ct) is { } expired)
+            {
+                await EmitApprovalAsync(expired);
+            }
+        }
+
+        if (await SendNextMessageAsync(ct))
+        {
+            return;
+        }
+
+        if (closeRequested || !keepOpen)
+        {
+            await CloseInputAsync(ct);
+            return;
+        }
+
+        idleDeadline = time.GetUtcNow() + idleTimeout;
+        await SetStatusAsync(CommandStatuses.WaitingInput);
+    }
+
+    /// <summary>Sends the oldest unsent follow-up when no turn runs; true when it sent one.</summary>
+    private async Task<bool> SendNextMessageAsync(CancellationToken ct)
+    {
+        if (turnRunning || inputClosed)
+        {
+            return false;
+        }
+
+        var messages = await store.UnsentMessagesAsync(command.Id, ct);
+        if (messages.Count == 0)
+        {
+            return false;
+        }
+
+        var (id, text) = messages[0];
+        await SendUserAsync(text, ct);
+        await store.MarkSentAsync(id, ct);
+        await EmitAsync(EventTypes.Message, JsonSerializer.Serialize(new { text }, RdevJson.OmitNulls));
+        await SetStatusAsync(CommandStatuses.Running);
+        return true;
+    }
+
+    private async Task SendUserAsync(string text, CancellationToken ct)
+    {
+        turnRunning = true;
+        idleDeadline = null;
+        await WriteAsync(new JsonObject
+        {
+            ["type"] = "user",
+            ["message"] = new JsonObject { ["role"] = "user", ["content"] = text },
+        }, ct);
+    }
+
+    private async Task InterruptAsync(CancellationToken ct)
+    {
+        if (!turnRunning || inputClosed)
+        {
+            return;
+        }
+
+        await WriteAsync(new JsonObject
+        {
+            ["type"] = "control_request",
+            ["request_id"] = $"rdev-interrupt-{interruptsSeen}",
+            ["request"] = new JsonObject { ["subtype"] = "interrupt" },
+        }, ct);
+    }
+
+    private async Task CloseInputAsync(CancellationToken ct)
+    {
+        if (inputClosed)
+        {
+            return;
+        }
+
+        inputClosed = true;
+        idleDeadline = null;
+        try
+        {
+            await process.CloseInputAsync(ct);
+        }
+        catch (Exception ex) when (ex is IOException or Execution.RuntimeUnavailableException)
+        {
+            SessionLog.InputFailed(logger, command.Id, ex);
+        }
+    }
+
+    private async Task WriteAsync(JsonObject line, CancellationToken ct)
+    {
+        if (inputClosed)
+        {
+            return;
+        }
+
+        try
+        {
+            await process.WriteInputLineAsync(line.ToJsonString(), ct);
+        }
+        catch (IOException ex)
+        {
+            // The CLI has gone (or is going): its exit ends the command.
+            inputClosed = true;
+            SessionLog.InputFailed(logger, command.Id, ex);
+        }
+    }
+
+    private async Task SetStatusAsync(string next)
+    {
+        if (next != status)
+        {
+            status = next;
+            await EmitAsync(EventTypes.Status, EventData.Status(next, null));
+        }
+    }
+
+    private Task EmitApprovalAsync(ApprovalRecord approval) =>
+        EmitAsync(EventTypes.Approval, JsonSerializer.Serialize(
+            new { approval.Id, approval.ToolName, approval.Input, approval.Status }, RdevJson.OmitNulls));
+
+    private async Task EmitAsync(string type, string data)
+    {
+        try
+        {
+            await events.WriteAsync((type, data), stop.Token);
+        }
+        catch (ChannelClosedException)
+        {
+            // The command's output has ended; so has the session.
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref disposed, 1) == 1)
+        {
+            return;
+        }
+
+        await stop.CancelAsync();
+        await loop.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        stop.Dispose();
+    }
+}
