@@ -74,19 +74,17 @@ internal static class EventData
     public static string Status(string status, int? exitCode) =>
         JsonSerializer.Serialize(new StatusData(status, exitCode), Json);
 
-    /// <summary>The status of the last status event in <paramref name="events"/>, if there is one.</summary>
-    public static string? LastStatus(IReadOnlyList<CommandEvent> events)
+    /// <summary>The statuses of the status events in <paramref name="events"/>, in order.</summary>
+    public static IEnumerable<string> Statuses(IReadOnlyList<CommandEvent> events)
     {
-        for (var i = events.Count - 1; i >= 0; i--)
+        foreach (var e in events)
         {
-            if (events[i].Type == EventTypes.Status)
+            if (e.Type == EventTypes.Status)
             {
-                using var document = JsonDocument.Parse(events[i].Data);
-                return document.RootElement.GetProperty("status").GetString();
+                using var document = JsonDocument.Parse(e.Data);
+                yield return document.RootElement.GetProperty("status").GetString()!;
             }
         }
-
-        return null;
     }
 
     private sealed record StatusData(string Status, int? ExitCode);

@@ -108,8 +108,9 @@ public sealed class CommandStore(NpgsqlDataSource dataSource, AuditLog audit)
             });
         }
 
-        // A live status change inside the run (a Claude session waiting for a person, or working again).
-        if (EventData.LastStatus(events) is { } status && (started is null || status != CommandStatuses.Running))
+        // Live status changes inside the run (a Claude session waiting for a person, or working again), each one, so
+        // that the watch-all feed sees every state even when two land in one batch.
+        foreach (var status in EventData.Statuses(events).Skip(started is null ? 0 : 1))
         {
             batch.BatchCommands.Add(new NpgsqlBatchCommand("UPDATE commands SET status = $2 WHERE id = $1 AND finished_at IS NULL")
             {

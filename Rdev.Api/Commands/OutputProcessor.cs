@@ -40,7 +40,7 @@ public sealed class OutputProcessor
     public ClaudeOutcome? Claude { get; private set; }
 
     /// <summary>Sees every parsed stream-json line of a Claude command (its session acts on some of them).</summary>
-    public Action<JsonElement>? OnClaudeLine { get; set; }
+    public Action<JsonElement, ClaudeOutcome?>? OnClaudeLine { get; set; }
 
     /// <summary>Reads the process's output until it ends (or <paramref name="ct"/>) into <paramref name="output"/>, which it completes.</summary>
     public async Task PumpAsync(IRunningProcess process, ChannelWriter<(string Type, string Data)> output, CancellationToken ct)
@@ -163,7 +163,7 @@ public sealed class OutputProcessor
             using (document)
             {
                 Observe(document.RootElement);
-                OnClaudeLine?.Invoke(document.RootElement);
+                OnClaudeLine?.Invoke(document.RootElement, Claude);
                 // Re-serialized compactly: one line whatever the process printed.
                 events.Add((EventTypes.Claude, JsonSerializer.Serialize(document.RootElement)));
             }

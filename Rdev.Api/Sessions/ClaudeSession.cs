@@ -58,15 +58,21 @@ internal sealed partial class ClaudeSession : IAsyncDisposable
 
     public void Start() => loop = Task.Run(RunAsync);
 
-    /// <summary>Called by the output pump for every stream-json line; only what the session acts on is queued.</summary>
-    public void Observe(JsonElement line)
+    /// <summary>
+    /// Called by the output pump for every stream-json line, with what the pump parsed of the session so far; only
+    /// what the session acts on is queued.
+    /// </summary>
+    public void Observe(JsonElement line, ClaudeOutcome? outcome)
     {
         if (line.TryGetProperty("type", out var type) && type.ValueKind == JsonValueKind.String
-            && type.GetString() is "control_request" or "result")
+            && type.GetString() is "control_request" or "result" or "system")
         {
-            inbox.Writer.TryWrite(line.Clone());
+            inbox.Writer.TryWrite(type.GetString() == "control_request" ? line.Clone() : new TurnLine(type.GetString()!, outcome));
         }
     }
+
+    /// <summary>A <c>system</c> or <c>result</c> line, and the session's outcome as the pump parsed it with that line.</summary>
+    private sealed record TurnLine(string Type, ClaudeOutcome? Outcome);
 
     /// <summary>A request from the API (any replica), or null to re-read everything (a notification may be lost).</summary>
     public void Notify(string? action) => inbox.Writer.TryWrite(action ?? "");
@@ -138,7 +144,15 @@ internal sealed partial class ClaudeSession : IAsyncDisposable
     {
         switch (work)
         {
-            case JsonElement line when line.GetProperty("type").GetString() == "result":
+            case TurnLine { Outcome: { } outcome } line:
+                await store.RecordClaudeAsync(command.Id, outcome, ct);
+                if (line.Type == "result")
+                {
+                    await TurnEndedAsync(ct);
+                }
+
+                break;
+            case TurnLine { Type: "result" }:
                 await TurnEndedAsync(ct);
                 break;
             case JsonElement line when line.TryGetProperty("request", out var request)

@@ -132,6 +132,21 @@ public sealed class SessionStore(NpgsqlDataSource dataSource, AuditLog audit)
             new { commandId }, cancellationToken: ct));
     }
 
+    /// <summary>
+    /// Records what the CLI said so far while the session runs: its session id at <c>system/init</c>, and after each
+    /// turn its result, cost and turns (the final status write records them again at the end).
+    /// </summary>
+    public async Task RecordClaudeAsync(Guid commandId, ClaudeOutcome claude, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        await connection.ExecuteAsync(new CommandDefinition("""
+            UPDATE commands SET session_id = coalesce(@SessionId, session_id), total_cost_usd = coalesce(@TotalCostUsd, total_cost_usd),
+                num_turns = coalesce(@NumTurns, num_turns), result = coalesce(@Result, result), is_error = coalesce(@IsError, is_error)
+            WHERE id = @commandId AND finished_at IS NULL
+            """, new { commandId, claude.SessionId, claude.TotalCostUsd, claude.NumTurns, claude.Result, claude.IsError },
+            cancellationToken: ct));
+    }
+
     /// <summary>Feed events after <paramref name="after"/>, for keys limited to <paramref name="projects"/> (empty: all).</summary>
     public async Task<IReadOnlyList<FeedEvent>> ReadFeedAsync(
         long after, string[] projects, string? project, int limit, CancellationToken ct)
