@@ -41,8 +41,8 @@ public sealed class SessionStore(NpgsqlDataSource dataSource, AuditLog audit)
     }
 
     /// <summary>
-    /// Decides a pending, unexpired approval (and audits it in the same transaction), then tells the replica running
-    /// the session. Null when there is no such approval; the record unchanged when it was already decided or expired.
+    /// Decides a pending, unexpired approval of a session still running (and audits it in the same transaction), then
+    /// tells the replica running the session. Null when there is no such approval; the record unchanged when it was already decided or expired.
     /// </summary>
     public async Task<(ApprovalRecord? Record, bool Decided)> DecideAsync(
         Guid commandId, Guid approvalId, string status, string keyId, string? message, JsonObject? updatedInput, string project,
@@ -54,6 +54,7 @@ public sealed class SessionStore(NpgsqlDataSource dataSource, AuditLog audit)
             UPDATE command_approvals SET status = @status, decided_at = now(), decided_by = @keyId, message = @message,
                 updated_input = @updatedInput::jsonb
             WHERE id = @approvalId AND command_id = @commandId AND status = 'pending' AND expires_at > now()
+              AND EXISTS (SELECT 1 FROM commands WHERE id = @commandId AND finished_at IS NULL)
             RETURNING {ApprovalColumns}
             """, new { commandId, approvalId, status, keyId, message, updatedInput = updatedInput?.ToJsonString() },
             transaction, cancellationToken: ct));

@@ -68,7 +68,7 @@ public static class SessionsApi
         {
             (null, _) => Problems.ApprovalNotFound(approvalId),
             (_, false) => Problems.Conflict(record.Status == ApprovalStatuses.Pending
-                ? "The approval has expired." : $"The approval was already decided: {record.Status}."),
+                ? "The approval has expired, or its session has ended." : $"The approval was already decided: {record.Status}."),
             _ => TypedResults.Ok(record),
         };
     }
