@@ -194,42 +194,6 @@ internal sealed partial class ClaudeSession : IAsyncDisposable
         await SendNextMessageAsync(ct);
     }
 
-    private async Task PermissionRequestedAsync(JsonElement line, JsonElement request, CancellationToken ct)
-    {
-        var now = time.GetUtcNow();
-        var approval = new ApprovalRecord
-        {
-            Id = Guid.CreateVersion7(),
-            RequestId = line.TryGetProperty("request_id", out var id) ? id.GetString() ?? "" : "",
-            ToolName = request.TryGetProperty("tool_name", out var tool) ? tool.GetString() ?? "" : "",
-            Input = request.TryGetProperty("input", out var input) ? JsonNode.Parse(input.GetRawText()) : null,
-            Status = ApprovalStatuses.Pending,
-            RequestedAt = now,
-            ExpiresAt = now.AddSeconds(options.ApprovalTimeoutSeconds),
-        };
-        pending[approval.Id] = approval;
-        await store.InsertApprovalAsync(command.Id, approval, ct);
-        await EmitApprovalAsync(approval);
-        await SetStatusAsync(CommandStatuses.WaitingApproval);
-        SessionLog.ApprovalRequested(logger, command.Id, approval.Id, approval.ToolName);
-    }
-
-    private async Task LoadDecisionsAsync(CancellationToken ct)
-    {
-        if (pending.Count == 0)
-        {
-            return;
-        }
-
-        foreach (var approval in await store.ListApprovalsAsync(command.Id, ct))
-        {
-            if (pending.ContainsKey(approval.Id) && approval.Status != ApprovalStatuses.Pending)
-            {
-                await AnswerAsync(approval, ct);
-            }
-        }
-    }
-
     private async Task CheckTimersAsync(CancellationToken ct)
     {
         var now = time.GetUtcNow();
@@ -250,24 +214,6 @@ internal sealed partial class ClaudeSession : IAsyncDisposable
         {
             SessionLog.Idle(logger, command.Id);
             await CloseInputAsync(ct);
-        }
-    }
-
-    private async Task AnswerAsync(ApprovalRecord approval, CancellationToken ct)
-    {
-        pending.Remove(approval.Id);
-        JsonObject response = approval.Status == ApprovalStatuses.Allowed
-            ? new() { ["behavior"] = "allow", ["updatedInput"] = (approval.UpdatedInput ?? approval.Input)?.DeepClone() ?? new JsonObject() }
-            : new() { ["behavior"] = "deny", ["message"] = approval.Message ?? "The user denied this tool use." };
-        await WriteAsync(new JsonObject
-        {
-            ["type"] = "control_response",
-            ["response"] = new JsonObject { ["subtype"] = "success", ["request_id"] = approval.RequestId, ["response"] = response },
-        }, ct);
-        await EmitApprovalAsync(approval);
-        if (pending.Count == 0 && status == CommandStatuses.WaitingApproval)
-        {
-            await SetStatusAsync(CommandStatuses.Running);
         }
     }
 
@@ -321,70 +267,6 @@ internal sealed partial class ClaudeSession : IAsyncDisposable
         return true;
     }
 
-    private async Task SendUserAsync(string text, CancellationToken ct)
-    {
-        turnRunning = true;
-        idleDeadline = null;
-        await WriteAsync(new JsonObject
-        {
-            ["type"] = "user",
-            ["message"] = new JsonObject { ["role"] = "user", ["content"] = text },
-        }, ct);
-    }
-
-    private async Task InterruptAsync(CancellationToken ct)
-    {
-        if (!turnRunning || inputClosed)
-        {
-            return;
-        }
-
-        await WriteAsync(new JsonObject
-        {
-            ["type"] = "control_request",
-            ["request_id"] = $"rdev-interrupt-{interruptsSeen}",
-            ["request"] = new JsonObject { ["subtype"] = "interrupt" },
-        }, ct);
-    }
-
-    private async Task CloseInputAsync(CancellationToken ct)
-    {
-        if (inputClosed)
-        {
-            return;
-        }
-
-        inputClosed = true;
-        idleDeadline = null;
-        try
-        {
-            await process.CloseInputAsync(ct);
-        }
-        catch (Exception ex) when (ex is IOException or Execution.RuntimeUnavailableException)
-        {
-            SessionLog.InputFailed(logger, command.Id, ex);
-        }
-    }
-
-    private async Task WriteAsync(JsonObject line, CancellationToken ct)
-    {
-        if (inputClosed)
-        {
-            return;
-        }
-
-        try
-        {
-            await process.WriteInputLineAsync(line.ToJsonString(), ct);
-        }
-        catch (IOException ex)
-        {
-            // The CLI has gone (or is going): its exit ends the command.
-            inputClosed = true;
-            SessionLog.InputFailed(logger, command.Id, ex);
-        }
-    }
-
     private async Task SetStatusAsync(string next)
     {
         if (next != status)
@@ -393,10 +275,6 @@ internal sealed partial class ClaudeSession : IAsyncDisposable
             await EmitAsync(EventTypes.Status, EventData.Status(next, null));
         }
     }
-
-    private Task EmitApprovalAsync(ApprovalRecord approval) =>
-        EmitAsync(EventTypes.Approval, JsonSerializer.Serialize(
-            new { approval.Id, approval.ToolName, approval.Input, approval.Status }, RdevJson.OmitNulls));
 
     private async Task EmitAsync(string type, string data)
     {
