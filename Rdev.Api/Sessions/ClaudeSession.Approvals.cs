@@ -20,8 +20,14 @@ internal sealed partial class ClaudeSession
             RequestedAt = now,
             ExpiresAt = now.AddSeconds(options.ApprovalTimeoutSeconds),
         };
-        pending[approval.Id] = approval;
+        if (pending.Values.Any(a => a.RequestId == approval.RequestId))
+        {
+            return;
+        }
+
+        // Stored before it is awaited, so that whatever waits for it (a decision, the expiry) has a row to act on.
         await store.InsertApprovalAsync(command.Id, approval, ct);
+        pending[approval.Id] = approval;
         await EmitApprovalAsync(approval);
         await SetStatusAsync(CommandStatuses.WaitingApproval);
         SessionLog.ApprovalRequested(logger, command.Id, approval.Id, approval.ToolName);

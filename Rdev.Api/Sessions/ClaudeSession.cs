@@ -38,6 +38,8 @@ internal sealed partial class ClaudeSession : IAsyncDisposable
     private int interruptsSeen;
     private DateTimeOffset? idleDeadline;
     private int disposed;
+    private object? retry;
+    private static readonly TimeSpan RetryPause = TimeSpan.FromSeconds(1);
 
     public ClaudeSession(
         CommandRecord command, IRunningProcess process, ChannelWriter<(string Type, string Data)> events, SessionStore store,
@@ -83,31 +85,29 @@ internal sealed partial class ClaudeSession : IAsyncDisposable
         try
         {
             await SendUserAsync(command.Args["prompt"]?.GetValue<string>() ?? "", ct);
+            var failed = false;
             while (!ct.IsCancellationRequested)
             {
-                using (var waiting = CancellationTokenSource.CreateLinkedTokenSource(ct))
+                if (failed)
                 {
-                    var wake = Task.Delay(NextWake(), time, waiting.Token);
-                    var ready = inbox.Reader.WaitToReadAsync(waiting.Token).AsTask();
-                    await Task.WhenAny(ready, wake);
-                    await waiting.CancelAsync();
-                    await Task.WhenAll(ready, wake).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                    // A step failed (the database, most likely): retry it after a pause rather than in a tight loop.
+                    await Task.Delay(RetryPause, time, ct);
+                }
+                else
+                {
+                    await WaitAsync(ct);
                 }
 
-                ct.ThrowIfCancellationRequested();
-                var worked = false;
-                while (inbox.Reader.TryRead(out var work))
+                try
                 {
-                    worked = true;
-                    await HandleAsync(work, ct);
+                    await StepAsync(ct);
+                    failed = false;
                 }
-
-                if (!worked)
+                catch (Exception ex) when (!ct.IsCancellationRequested)
                 {
-                    await ResyncAsync(ct);
+                    SessionLog.StepFailed(logger, command.Id, ex);
+                    failed = true;
                 }
-
-                await CheckTimersAsync(ct);
             }
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -119,6 +119,38 @@ internal sealed partial class ClaudeSession : IAsyncDisposable
             SessionLog.Failed(logger, command.Id, ex);
             await CloseInputAsync(CancellationToken.None);
         }
+    }
+
+    // Until the next work item, timer or resync.
+    private async Task WaitAsync(CancellationToken ct)
+    {
+        using var waiting = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var wake = Task.Delay(NextWake(), time, waiting.Token);
+        var ready = inbox.Reader.WaitToReadAsync(waiting.Token).AsTask();
+        await Task.WhenAny(ready, wake);
+        await waiting.CancelAsync();
+        await Task.WhenAll(ready, wake).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        ct.ThrowIfCancellationRequested();
+    }
+
+    // The work item that failed is handled again first, so a CLI line is never dropped by a database blip.
+    private async Task StepAsync(CancellationToken ct)
+    {
+        var worked = false;
+        while ((retry ?? (inbox.Reader.TryRead(out var next) ? next : null)) is { } work)
+        {
+            worked = true;
+            retry = work;
+            await HandleAsync(work, ct);
+            retry = null;
+        }
+
+        if (!worked)
+        {
+            await ResyncAsync(ct);
+        }
+
+        await CheckTimersAsync(ct);
     }
 
     private TimeSpan NextWake()
@@ -207,6 +239,8 @@ internal sealed partial class ClaudeSession : IAsyncDisposable
             else
             {
                 await LoadDecisionsAsync(ct);
+                // Still here: its row is not pending (nor known), so there is nothing left to wait for.
+                pending.Remove(approval.Id);
             }
         }
 
@@ -259,9 +293,10 @@ internal sealed partial class ClaudeSession : IAsyncDisposable
             return false;
         }
 
+        // Marked first: a step retried after a failure must not send it twice.
         var (id, text) = messages[0];
-        await SendUserAsync(text, ct);
         await store.MarkSentAsync(id, ct);
+        await SendUserAsync(text, ct);
         await EmitAsync(EventTypes.Message, JsonSerializer.Serialize(new { text }, RdevJson.OmitNulls));
         await SetStatusAsync(CommandStatuses.Running);
         return true;

@@ -5,6 +5,9 @@ internal static partial class SessionLog
     [LoggerMessage(LogLevel.Error, "The Claude session of command {CommandId} failed; its input is closed")]
     public static partial void Failed(ILogger logger, Guid commandId, Exception exception);
 
+    [LoggerMessage(LogLevel.Warning, "A step of the Claude session of command {CommandId} failed; retrying it")]
+    public static partial void StepFailed(ILogger logger, Guid commandId, Exception exception);
+
     [LoggerMessage(LogLevel.Information, "Command {CommandId} asks to use tool {ToolName} (approval {ApprovalId})")]
     public static partial void ApprovalRequested(ILogger logger, Guid commandId, Guid approvalId, string toolName);
 
