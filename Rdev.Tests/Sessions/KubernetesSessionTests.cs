@@ -1,5 +1,6 @@
 using System.Net;
 using k8s.Models;
+using Rdev.Api.Execution;
 using Rdev.Tests.Commands;
 using Rdev.Tests.Infrastructure;
 using Rdev.Tests.Kubernetes;
@@ -8,8 +9,9 @@ using static Rdev.Tests.Sessions.SessionClient;
 namespace Rdev.Tests.Sessions;
 
 /// <summary>
-/// A Claude session with the real CLI on the kubernetes runtime: its stdin goes through the pod exec (through the
-/// fake API server, whose exec runs the process locally with the pod's container environment).
+/// A Claude session with the real CLI on the kubernetes runtime: its stdin is the run folder's in file in the pod,
+/// written through the pod exec (through the fake API server, whose exec runs the process locally with the pod's
+/// container environment).
 /// </summary>
 [Trait("Category", "Slow")]
 public sealed class KubernetesSessionTests : IAsyncLifetime
@@ -78,6 +80,8 @@ public sealed class KubernetesSessionTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.Accepted, (await PostAsync(api, id, "close")).StatusCode);
         var (statuses, _) = await StreamAsync(api, id);
         Assert.Equal(["queued", "running", "waiting_approval", "running", "waiting_input", "running", "waiting_input", "succeeded"], statuses);
-        Assert.True(Assert.Single(server.ExecCalls, call => call.Command.Contains("--permission-prompt-tool")).Stdin);
+        Assert.Single(server.ExecCalls, call => call.Command.Contains("--permission-prompt-tool"));
+        // Prompt, approval answer, follow-up: each line appended to the run folder's in file through an exec.
+        Assert.True(server.ExecCalls.Count(call => call.Command.Contains(RunFolder.InputScript)) >= 3);
     }
 }
