@@ -9,22 +9,22 @@ internal sealed partial class ClaudeSession
     /// <summary>
     /// After a takeover: the prompt went out already, and what the session waits for is in Postgres. Whether a turn
     /// runs follows from the stored status; the output re-read from the stored offsets replays any later result line.
-    /// Interrupts asked before the takeover count as sent (sending one again could stop the next turn).
+    /// Interrupts asked before the takeover count as sent (sending one again could stop the next turn); a decision
+    /// whose answer was never written is answered now.
     /// </summary>
     private async Task ResumeAsync(CancellationToken ct)
     {
         status = command.Status == CommandStatuses.Queued ? CommandStatuses.Running : command.Status;
         turnRunning = status != CommandStatuses.WaitingInput;
         (interruptsSeen, closeRequested) = await store.RequestsAsync(command.Id, ct);
-        foreach (var approval in await store.ListApprovalsAsync(command.Id, ct))
+        foreach (var approval in await store.ListOpenApprovalsAsync(command.Id, ct))
         {
-            if (approval.Status == ApprovalStatuses.Pending)
-            {
-                pending[approval.Id] = approval;
-            }
+            pending[approval.Id] = approval;
         }
 
         SessionLog.Resumed(logger, command.Id, status, pending.Count);
+        // Decisions taken while no replica ran the session are answered now.
+        await LoadDecisionsAsync(ct);
         if (!turnRunning)
         {
             if (closeRequested || !keepOpen)

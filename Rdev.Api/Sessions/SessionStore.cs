@@ -42,6 +42,23 @@ public sealed class SessionStore(NpgsqlDataSource dataSource, AuditLog audit)
     }
 
     /// <summary>
+    /// The approvals a session must still act on after a takeover: pending ones, and decided ones that were never
+    /// answered on the CLI's stdin (an answer is followed by its <c>approval</c> event with the decided status).
+    /// </summary>
+    public async Task<IReadOnlyList<ApprovalRecord>> ListOpenApprovalsAsync(Guid commandId, CancellationToken ct)
+    {
+        await using var connection = await dataSource.OpenConnectionAsync(ct);
+        var rows = await connection.QueryAsync<ApprovalRow>(new CommandDefinition($"""
+            SELECT {ApprovalColumns} FROM command_approvals a
+            WHERE a.command_id = @commandId AND (a.status = 'pending' OR NOT EXISTS (
+                SELECT 1 FROM command_events e WHERE e.command_id = a.command_id AND e.type = 'approval'
+                  AND e.data::jsonb->>'id' = a.id::text AND e.data::jsonb->>'status' = a.status))
+            ORDER BY a.id
+            """, new { commandId }, cancellationToken: ct));
+        return rows.Select(r => r.ToRecord()).ToList();
+    }
+
+    /// <summary>
     /// Decides a pending, unexpired approval of a session still running (and audits it in the same transaction), then
     /// tells the replica running the session. Null when there is no such approval; the record unchanged when it was already decided or expired.
     /// </summary>
