@@ -4,6 +4,7 @@ using Rdev.Api.Commands;
 using Rdev.Api.Infrastructure;
 using Rdev.Api.Keys;
 using Rdev.Api.Projects;
+using Rdev.Api.Sessions;
 
 var builder = WebApplication.CreateBuilder(args);
 
@@ -24,6 +25,7 @@ app.MapApiDocs();
 app.MapKeysApi();
 app.MapProjectsApi();
 app.MapCommandsApi();
+app.MapSessionsApi();
 app.MapClaudeConfigApi();
 
 app.Run();

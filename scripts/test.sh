@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: installs the PostgreSQL server when missing, starts a throw-away
-# cluster on a free loopback port, builds in Release with warnings as errors, fails on any referenced package with a
-# known vulnerability, runs every test, and prints "N passed, N failed, N skipped". Stops the cluster on exit. Exits
-# non-zero when any test fails.
+# The whole test suite on a fresh machine: installs the PostgreSQL server and the pinned Claude Code CLI (npm, for
+# the session tests) when missing, starts a throw-away cluster on a free loopback port, builds in Release with
+# warnings as errors, fails on any referenced package with a known vulnerability, runs every test, and prints
+# "N passed, N failed, N skipped". Stops the cluster on exit. Exits non-zero when any test fails.
 #   --fast   leaves out the Slow tests (real processes, the AppHost, chaos and outages) for a quick check while working;
 #            the full run, without it, is what CI runs.
 # Any other arguments go to dotnet test (e.g. --filter "FullyQualifiedName~Rdev.Tests.Keys").
@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 
 scripts/ensure-postgres.sh
 bin=$(scripts/pg-bin.sh)
+# The Claude session tests drive the real, pinned Claude Code CLI.
+RDEV_TEST_CLAUDE=$(scripts/ensure-claude.sh)
+export RDEV_TEST_CLAUDE
 
 work=$(mktemp -d -t rdev-test-XXXXXX)
 chmod 755 "$work"

@@ -7,15 +7,20 @@ public static class CommandStatuses
 {
     public const string Queued = "queued";
     public const string Running = "running";
+    public const string WaitingApproval = "waiting_approval";
+    public const string WaitingInput = "waiting_input";
     public const string Succeeded = "succeeded";
     public const string Failed = "failed";
     public const string Cancelled = "cancelled";
     public const string TimedOut = "timed_out";
     public const string Lost = "lost";
 
-    public static readonly string[] Unfinished = [Queued, Running];
+    public static readonly string[] Unfinished = [Queued, Running, WaitingApproval, WaitingInput];
 
-    public static bool IsFinal(string status) => status is not (Queued or Running);
+    /// <summary>The unfinished statuses as a SQL list, for <c>status IN (...)</c>.</summary>
+    public const string UnfinishedSql = "('queued', 'running', 'waiting_approval', 'waiting_input')";
+
+    public static bool IsFinal(string status) => status is not (Queued or Running or WaitingApproval or WaitingInput);
 }
 
 public static class EventTypes
@@ -23,6 +28,8 @@ public static class EventTypes
     public const string Output = "output";
     public const string Claude = "claude";
     public const string Status = "status";
+    public const string Approval = "approval";
+    public const string Message = "message";
 }
 
 /// <summary>A command as the API shows it (SPEC section 4).</summary>
@@ -66,6 +73,19 @@ internal static class EventData
 
     public static string Status(string status, int? exitCode) =>
         JsonSerializer.Serialize(new StatusData(status, exitCode), Json);
+
+    /// <summary>The statuses of the status events in <paramref name="events"/>, in order.</summary>
+    public static IEnumerable<string> Statuses(IReadOnlyList<CommandEvent> events)
+    {
+        foreach (var e in events)
+        {
+            if (e.Type == EventTypes.Status)
+            {
+                using var document = JsonDocument.Parse(e.Data);
+                yield return document.RootElement.GetProperty("status").GetString()!;
+            }
+        }
+    }
 
     private sealed record StatusData(string Status, int? ExitCode);
 }

@@ -12,7 +12,10 @@ public sealed record ClaudeRequest(
     decimal? MaxBudgetUsd = null,
     string? PermissionMode = null,
     string[]? AllowedTools = null,
-    int? TimeoutSeconds = null);
+    int? TimeoutSeconds = null,
+    bool? Fork = null,
+    bool? KeepOpen = null,
+    int? IdleTimeoutSeconds = null);
 
 /// <summary><c>POST /projects/{name}/git</c>: an allow-listed git subcommand and its arguments.</summary>
 public sealed record GitRequest(string[] Args, int? TimeoutSeconds = null);
@@ -30,7 +33,13 @@ public static class CommandLines
     /// </param>
     public static IReadOnlyList<string> Claude(ClaudeRequest request, string claudeCommand, bool restricted)
     {
-        var argv = new List<string> { claudeCommand, "-p", "--output-format", "stream-json", "--verbose" };
+        // The stdio control protocol (SPEC section 7a): the prompt and follow-ups arrive on stdin, permission requests
+        // come back on stdout as control requests that rdev answers.
+        var argv = new List<string>
+        {
+            claudeCommand, "-p", "--input-format", "stream-json", "--output-format", "stream-json", "--verbose",
+            "--permission-prompt-tool", "stdio",
+        };
         if (restricted)
         {
             argv.AddRange(["--restricted", "--strict-mcp-config"]);
@@ -43,6 +52,11 @@ public static class CommandLines
         else if (request.Continue == true)
         {
             argv.Add("--continue");
+        }
+
+        if (request.Fork == true)
+        {
+            argv.Add("--fork-session");
         }
 
         if (request.Model is { } model)
@@ -71,8 +85,6 @@ public static class CommandLines
             argv.AddRange(tools);
         }
 
-        // "--" ends the options, so a prompt that starts with "-" is still the prompt.
-        argv.AddRange(["--", request.Prompt]);
         return argv;
     }
 

@@ -13,7 +13,7 @@ public sealed partial class CommandStore
 {
     public const string ReleasedChannel = "rdev_command_released";
 
-    /// <summary>Keeps this replica's heartbeat fresh.</summary>
+    /// <summary>Keeps this replica's heartbeat fresh, and trims the watch-all feed (it keeps at least 7 days, SPEC section 6).</summary>
     public async Task HeartbeatAsync(string runnerId, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
@@ -21,6 +21,7 @@ public sealed partial class CommandStore
             INSERT INTO command_runners (id, host, seen_at) VALUES (@runnerId, @host, now())
             ON CONFLICT (id) DO UPDATE SET seen_at = now();
             DELETE FROM command_runners WHERE seen_at < now() - interval '1 day';
+            DELETE FROM command_feed WHERE at < now() - interval '8 days';
             """, new { runnerId, host = Environment.MachineName }, cancellationToken: ct));
     }
 
@@ -36,7 +37,7 @@ public sealed partial class CommandStore
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var rows = await connection.QueryAsync<ClaimRow>(new CommandDefinition($"""
             UPDATE commands c SET runner_id = @runnerId
-            WHERE c.status IN ('queued', 'running')
+            WHERE c.status IN {CommandStatuses.UnfinishedSql}
               AND (c.runner_id IS NULL
                    OR (c.runner_id <> @runnerId AND NOT EXISTS (
                        SELECT 1 FROM command_runners r WHERE r.id = c.runner_id AND r.seen_at > now() - @runnerTimeout))
@@ -51,9 +52,9 @@ public sealed partial class CommandStore
     public async Task<int> ReleaseAsync(string runnerId, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition($"""
             WITH released AS (
-                UPDATE commands SET runner_id = NULL WHERE runner_id = @runnerId AND status IN ('queued', 'running') RETURNING id
+                UPDATE commands SET runner_id = NULL WHERE runner_id = @runnerId AND status IN {CommandStatuses.UnfinishedSql} RETURNING id
             ), gone AS (
                 DELETE FROM command_runners WHERE id = @runnerId
             )
@@ -77,7 +78,7 @@ public sealed partial class CommandStore
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
         var finished = await connection.QueryAsync<Guid>(new CommandDefinition(
-            "SELECT id FROM commands WHERE id = ANY(@ids) AND status NOT IN ('queued', 'running')",
+            $"SELECT id FROM commands WHERE id = ANY(@ids) AND status NOT IN {CommandStatuses.UnfinishedSql}",
             new { ids = ids.ToArray() }, cancellationToken: ct));
         return finished.AsList();
     }
@@ -89,14 +90,14 @@ public sealed partial class CommandStore
     public async Task<int> FinishUnsupervisedAsync(
         string runnerId, IReadOnlyList<(Guid Id, CommandOutcome Outcome)> commands, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var command = dataSource.CreateCommand($"""
             WITH outcome AS (
                 SELECT * FROM unnest($2::uuid[], $3::text[], $4::integer[], $5::text[], $6::text[]) AS o(id, status, exit_code, error, data)
             ), swept AS (
                 UPDATE commands c SET status = o.status, exit_code = o.exit_code, error = o.error, finished_at = now(),
                     last_seq = c.last_seq + 1
                 FROM outcome o
-                WHERE c.id = o.id AND c.runner_id = $1 AND c.status IN ('queued', 'running')
+                WHERE c.id = o.id AND c.runner_id = $1 AND c.status IN {CommandStatuses.UnfinishedSql}
                 RETURNING c.id, c.last_seq, o.data
             ), events AS (
                 INSERT INTO command_events (command_id, seq, type, data) SELECT id, last_seq, 'status', data FROM swept

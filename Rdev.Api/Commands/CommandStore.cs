@@ -45,7 +45,7 @@ public sealed partial class CommandStore(NpgsqlDataSource dataSource, AuditLog a
             "SELECT pg_advisory_xact_lock(hashtext('rdev.commands:' || @project))",
             new { project = command.Project }, transaction, cancellationToken: ct));
         var unfinished = await connection.ExecuteScalarAsync<long>(new CommandDefinition(
-            "SELECT count(*) FROM commands WHERE project = @project AND status IN ('queued', 'running')",
+            $"SELECT count(*) FROM commands WHERE project = @project AND status IN {CommandStatuses.UnfinishedSql}",
             new { project = command.Project }, transaction, cancellationToken: ct));
         var accepted = unfinished < maxConcurrent;
         await audit.WriteAsync(connection, accepted ? CommandRequested : CommandRejected, command.KeyId, command.Project, clientIp,
@@ -102,13 +102,14 @@ public sealed partial class CommandStore(NpgsqlDataSource dataSource, AuditLog a
         Guid id, string runnerId, IReadOnlyList<CommandEvent> events, long outputBytes, bool truncated, RunOffsets offsets,
         RunnerStart? started, CancellationToken ct)
     {
-        await using var command = dataSource.CreateCommand("""
+        await using var batch = dataSource.CreateBatch();
+        var command = new NpgsqlBatchCommand($"""
             WITH owned AS (
                 UPDATE commands SET last_seq = greatest(last_seq, $3), output_bytes = $4, truncated = $5, stdout_offset = $6,
                     stderr_offset = $7, status = CASE WHEN $8 THEN 'running' ELSE status END,
                     started_at = CASE WHEN $8 THEN coalesce(started_at, now()) ELSE started_at END,
                     process_handle = coalesce($9, process_handle)
-                WHERE id = $1 AND runner_id = $2 AND status IN ('queued', 'running')
+                WHERE id = $1 AND runner_id = $2 AND status IN {CommandStatuses.UnfinishedSql}
                 RETURNING id
             ), inserted AS (
                 INSERT INTO command_events (command_id, seq, type, data)
@@ -129,7 +130,20 @@ public sealed partial class CommandStore(NpgsqlDataSource dataSource, AuditLog a
         command.Parameters.Add(new() { Value = events.Select(e => e.Seq).ToArray() });
         command.Parameters.Add(new() { Value = events.Select(e => e.Type).ToArray() });
         command.Parameters.Add(new() { Value = events.Select(e => e.Data).ToArray() });
-        return (int)(await command.ExecuteScalarAsync(ct))! > 0;
+        batch.BatchCommands.Add(command);
+        // Claude sessions (issue 14): live status changes inside the run (waiting for a person, working again), each
+        // one, so that the watch-all feed's trigger sees every state even when two land in one batch.
+        foreach (var status in EventData.Statuses(events).Skip(started is null ? 0 : 1))
+        {
+            batch.BatchCommands.Add(new NpgsqlBatchCommand(
+                $"UPDATE commands SET status = $3 WHERE id = $1 AND runner_id = $2 AND status IN {CommandStatuses.UnfinishedSql}")
+            {
+                Parameters = { new() { Value = id }, new() { Value = runnerId }, new() { Value = status } },
+            });
+        }
+
+        // One implicit transaction; the scalar is the first statement's (the lease check).
+        return (int)(await batch.ExecuteScalarAsync(ct))! > 0;
     }
 
     /// <summary>
@@ -141,12 +155,13 @@ public sealed partial class CommandStore(NpgsqlDataSource dataSource, AuditLog a
         CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        return await connection.ExecuteScalarAsync<int>(new CommandDefinition("""
+        return await connection.ExecuteScalarAsync<int>(new CommandDefinition($"""
             WITH done AS (
                 UPDATE commands SET status = @Status, exit_code = @ExitCode, finished_at = now(), last_seq = @seq, error = @Error,
-                    output_bytes = @outputBytes, truncated = @truncated, session_id = @SessionId, total_cost_usd = @TotalCostUsd,
-                    num_turns = @NumTurns, result = @Result, is_error = @IsError
-                WHERE id = @id AND runner_id = @runnerId AND status IN ('queued', 'running')
+                    output_bytes = @outputBytes, truncated = @truncated, session_id = coalesce(@SessionId, session_id),
+                    total_cost_usd = coalesce(@TotalCostUsd, total_cost_usd), num_turns = coalesce(@NumTurns, num_turns),
+                    result = coalesce(@Result, result), is_error = coalesce(@IsError, is_error)
+                WHERE id = @id AND runner_id = @runnerId AND status IN {CommandStatuses.UnfinishedSql}
                 RETURNING id
             ), final AS (
                 INSERT INTO command_events (command_id, seq, type, data) SELECT id, @seq, 'status', @data FROM done

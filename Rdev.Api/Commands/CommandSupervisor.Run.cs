@@ -17,7 +17,7 @@ public sealed partial class CommandSupervisor
         using var activity = Source.StartActivity($"command {command.Kind}", ActivityKind.Internal);
         activity?.SetTag("project", command.Project).SetTag("command.kind", command.Kind).SetTag("command.id", command.Id.ToString());
         var claim = execution.Claim;
-        var processor = new OutputProcessor(command.Kind == CommandKinds.Claude, options.Value.MaxOutputBytes,
+        using var processor = new OutputProcessor(command.Kind == CommandKinds.Claude, options.Value.MaxOutputBytes,
             claim?.Offsets ?? default, command.OutputBytes, command.Truncated);
         var clock = Stopwatch.StartNew();
         var seq = claim?.LastSeq ?? 1;
@@ -157,6 +157,12 @@ public sealed partial class CommandSupervisor
                 }
 
                 var writer = WriteEventsAsync(execution, output, processor, start, nextSeq);
+                // Claude sessions (issue 14): the session writes to the CLI; the pump hands it the CLI's lines. After a
+                // takeover it carries on from what Postgres holds (SessionStore), without sending the prompt again.
+                var session = command.Kind == CommandKinds.Claude
+                    ? sessions.Open(command, process, (type, data, ct) => processor.WriteSideEventAsync(output.Writer, type, data, ct), resumed: execution.Request is null)
+                    : null;
+                processor.OnClaudeLine = session is null ? null : session.Observe;
                 var pump = processor.PumpAsync(process, output.Writer, execution.LetGo.Token);
                 var exited = process.WaitForExitAsync(execution.LetGo.Token);
                 try
@@ -170,6 +176,8 @@ public sealed partial class CommandSupervisor
                     try
                     {
                         exitCode = await exited;
+                        // What a session would still say (a waiting state) must not follow the command's end.
+                        await sessions.CloseAsync(session);
                     }
                     catch (RunLostException ex)
                     {
@@ -213,6 +221,10 @@ public sealed partial class CommandSupervisor
                     }
 
                     throw;
+                }
+                finally
+                {
+                    await sessions.CloseAsync(session);
                 }
             }
         }

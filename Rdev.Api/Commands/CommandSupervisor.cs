@@ -4,6 +4,7 @@ using Microsoft.Extensions.Options;
 using Polly;
 using Rdev.Api.Data;
 using Rdev.Api.Execution;
+using Rdev.Api.Sessions;
 using Rdev.Api.Streaming;
 
 namespace Rdev.Api.Commands;
@@ -21,6 +22,7 @@ public sealed partial class CommandSupervisor(
     PostgresNotifications notifications,
     CommandMetrics metrics,
     CommandStreamHub streams,
+    ClaudeSessions sessions,
     IOptions<CommandOptions> options,
     ILogger<CommandSupervisor> logger) : BackgroundService
 {
@@ -51,9 +53,14 @@ public sealed partial class CommandSupervisor(
 
     /// <summary>Starts a command that <see cref="CommandStore.CreateAsync"/> just queued on this replica.</summary>
     /// <param name="input">Whether the command reads input (<see cref="IRunningProcess.WriteInputLineAsync"/>); else its stdin is empty.</param>
-    public void Launch(CommandRecord command, RunTarget target, IReadOnlyList<string> argv, bool input = false) =>
+    public void Launch(CommandRecord command, RunTarget target, IReadOnlyList<string> argv, bool input = false)
+    {
+        // Claude sessions (issue 14): the CLI reads its prompt and the session's answers on stdin, with its own environment.
+        var claude = command.Kind == CommandKinds.Claude;
         // One byte more than the cap per stream: output past the cap then reaches the processor, which marks it truncated.
-        Supervise(new CommandExecution(command, target, new RunRequest(command.Id, argv, input, options.Value.MaxOutputBytes + 1)));
+        Supervise(new CommandExecution(command, target, new RunRequest(
+            command.Id, argv, input || claude, options.Value.MaxOutputBytes + 1, claude ? sessions.Environment : null)));
+    }
 
     /// <summary>Stops a command supervised here; false when another replica holds it (or it no longer runs).</summary>
     public bool TryCancel(Guid id) => running.TryGetValue(id, out var execution) && execution.RequestStop(CommandStatuses.Cancelled);

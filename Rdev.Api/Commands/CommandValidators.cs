@@ -40,6 +40,11 @@ public sealed class ClaudeRequestValidator : AbstractValidator<ClaudeRequest>
         RuleFor(r => r.AllowedTools).Must(t => t is null || t.Length <= 100).WithMessage("At most 100 allowed_tools.");
         RuleForEach(r => r.AllowedTools).NotEmpty().OptionValue(200, @"^[A-Za-z0-9_().:*,/ @=-]+$");
         RuleFor(r => r.TimeoutSeconds).Timeout(options.Value);
+        RuleFor(r => r.Fork).Must(f => f != true).When(r => r.SessionId is null && r.Continue != true)
+            .WithMessage("fork needs session_id (or continue): it branches an existing conversation.");
+        RuleFor(r => r.IdleTimeoutSeconds).InclusiveBetween(1, 86_400);
+        RuleFor(r => r.IdleTimeoutSeconds).Null().When(r => r.KeepOpen != true)
+            .WithMessage("idle_timeout_seconds applies only with keep_open.");
     }
 }
 

@@ -1,4 +1,5 @@
 using Rdev.Api.Data;
+using Rdev.Api.Sessions;
 using Rdev.Api.Streaming;
 
 namespace Rdev.Api.Commands;
@@ -25,6 +26,13 @@ public static class CommandsRegistration
         builder.Services.AddSingleton<StreamMetrics>();
         builder.Services.AddSingleton<StoredEventPages>();
         builder.Services.AddSingleton<CommandStreamHub>();
+        builder.Services.AddOptions<ClaudeOptions>()
+            .BindConfiguration(ClaudeOptions.SectionName)
+            .ValidateDataAnnotations()
+            .ValidateOnStart();
+        builder.Services.AddSingleton(new NotificationChannel(SessionStore.Channel));
+        builder.Services.AddSingleton<SessionStore>();
+        builder.Services.AddSingleton<ClaudeSessions>();
         builder.Services.AddSingleton<CommandSupervisor>();
         // Registered after the notification listener, so it stops (and stops its commands) first.
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CommandSupervisor>());

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Threading.Channels;
 
 namespace Rdev.Api.Commands;
 
@@ -6,6 +7,30 @@ namespace Rdev.Api.Commands;
 // result fields come from the init and result messages.
 public sealed partial class OutputProcessor
 {
+    // Claude sessions (issue 14): the session's own events (approvals, messages, waiting states) join the output in
+    // the one ordered channel, at the position of the last output event written, so a re-attach never skips output.
+    private readonly SemaphoreSlim writeGate = new(1, 1);
+    private OutputEvent written;
+
+    /// <summary>Sees every parsed stream-json line of a Claude command (its session acts on some of them).</summary>
+    public Action<JsonElement, ClaudeOutcome?>? OnClaudeLine { get; set; }
+
+    /// <summary>Adds an event that is not output (a session's) after the output events written so far.</summary>
+    public async Task WriteSideEventAsync(ChannelWriter<OutputEvent> output, string type, string data, CancellationToken ct)
+    {
+        await writeGate.WaitAsync(ct);
+        try
+        {
+            await output.WriteAsync(written with { Type = type, Data = data }, ct);
+        }
+        finally
+        {
+            writeGate.Release();
+        }
+    }
+
+    public void Dispose() => writeGate.Dispose();
+
     // Text of whole lines, or (on a flush or a cut) a last line without its newline.
     private void SplitClaudeLines(string text, List<(string Type, string Data)> events)
     {
@@ -33,6 +58,7 @@ public sealed partial class OutputProcessor
             using (document)
             {
                 Observe(document.RootElement);
+                OnClaudeLine?.Invoke(document.RootElement, Claude);
                 // Re-serialized compactly: one line whatever the process printed.
                 events.Add((EventTypes.Claude, JsonSerializer.Serialize(document.RootElement)));
             }

@@ -21,7 +21,7 @@ public readonly record struct OutputEvent(string Type, string Data, RunOffsets P
 /// back as bytes, and <see cref="Position"/> stops before them: re-attaching from a stored position reads them again,
 /// so nothing is stored twice or split wrongly.
 /// </remarks>
-public sealed partial class OutputProcessor
+public sealed partial class OutputProcessor : IDisposable
 {
     private readonly bool parseClaude;
     private readonly long maxOutputBytes;
@@ -41,6 +41,7 @@ public sealed partial class OutputProcessor
         consumed = start;
         accepted = storedBytes;
         Truncated = truncated;
+        written = Event("", "");
     }
 
     /// <summary>Output bytes whose events have been produced.</summary>
@@ -90,7 +91,17 @@ public sealed partial class OutputProcessor
     {
         foreach (var (type, data) in events)
         {
-            await output.WriteAsync(Event(type, data), CancellationToken.None);
+            await writeGate.WaitAsync();
+            try
+            {
+                var e = Event(type, data);
+                await output.WriteAsync(e, CancellationToken.None);
+                written = e;
+            }
+            finally
+            {
+                writeGate.Release();
+            }
         }
 
         events.Clear();

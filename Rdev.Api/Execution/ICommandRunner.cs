@@ -37,9 +37,22 @@ public interface ICommandRunner
 /// <summary>What to start: the command's id (its run folder's name), its argv, whether it reads input, and the spool's bound.</summary>
 /// <param name="Input">True: the process's stdin follows <see cref="IRunningProcess.WriteInputLineAsync"/>; false: /dev/null.</param>
 /// <param name="MaxOutputBytes">Bytes spooled per stream at most; the process keeps running past it, the rest is dropped.</param>
-public sealed record RunRequest(Guid CommandId, IReadOnlyList<string> Argv, bool Input = false, long MaxOutputBytes = RunRequest.Unbounded)
+/// <param name="Environment">
+/// Extra environment variables (local runtime only: a pod's environment is its own, set in its spec), e.g. the Claude
+/// CLI's <c>Rdev:Claude:Environment</c>. Values may be secrets: never log them (ToString leaves them out).
+/// </param>
+public sealed record RunRequest(
+    Guid CommandId, IReadOnlyList<string> Argv, bool Input = false, long MaxOutputBytes = RunRequest.Unbounded,
+    IReadOnlyDictionary<string, string>? Environment = null)
 {
     public const long Unbounded = 1L << 50;
+
+    private bool PrintMembers(System.Text.StringBuilder builder)
+    {
+        builder.Append($"CommandId = {CommandId}, Argv = [{Argv.Count} items], Input = {Input}, MaxOutputBytes = {MaxOutputBytes}, ");
+        builder.Append($"Environment = [{Environment?.Count ?? 0} variables]");
+        return true;
+    }
 }
 
 /// <summary>Bytes of each stream already consumed: attaching resumes exactly there.</summary>

@@ -44,6 +44,9 @@ public static class Problems
     public static ProblemHttpResult CommandNotFound(Guid id) =>
         Result(StatusCodes.Status404NotFound, "Command not found", $"There is no command '{id}' for this key.", ProblemCodes.NotFound);
 
+    public static ProblemHttpResult ApprovalNotFound(Guid id) =>
+        Result(StatusCodes.Status404NotFound, "Approval not found", $"The command has no approval '{id}'.", ProblemCodes.NotFound);
+
     public static ProblemHttpResult KeyNotFound() =>
         Result(StatusCodes.Status404NotFound, "Not Found", "There is no key with this id.", ProblemCodes.NotFound);
 

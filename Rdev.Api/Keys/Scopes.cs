@@ -11,9 +11,10 @@ public static class Scopes
     public const string CommandsRun = "commands:run";
     public const string CommandsShell = "commands:shell";
     public const string CommandsRead = "commands:read";
+    public const string CommandsApprove = "commands:approve";
     public const string ConfigRead = "config:read";
     public const string ConfigWrite = "config:write";
 
     public static readonly IReadOnlyList<string> All =
-        [Admin, ProjectsRead, CommandsRun, CommandsShell, CommandsRead, ConfigRead, ConfigWrite];
+        [Admin, ProjectsRead, CommandsRun, CommandsShell, CommandsRead, CommandsApprove, ConfigRead, ConfigWrite];
 }

@@ -70,6 +70,12 @@ public sealed partial class LocalCommandRunner(
             SetUserEnvironment(info.Environment, user);
         }
 
+        // Set by the operator for this kind of command (the Claude CLI's Rdev:Claude:Environment); values are not logged.
+        foreach (var (name, value) in request.Environment ?? new Dictionary<string, string>())
+        {
+            info.Environment[name] = value;
+        }
+
         var processGroup = await LaunchAsync(info, cancellationToken);
         LogStarted(logger, processGroup, target.Project);
         return new LocalRun(folder, processGroup, default, logger);

@@ -132,7 +132,7 @@ public sealed class CommandInjectionTests(CommandInjectionTests.Fixture fixture)
     {
         var claude = await CommandsHost.StartAsync(fixture.Api, "target", "claude", new { prompt = text });
         await CommandsHost.WaitForFinalAsync(fixture.Api, claude.GetProperty("id").GetString()!);
-        Assert.Equal(text, await File.ReadAllTextAsync(Path.Combine(fixture.Workspace, ".fake-claude-prompt")));
+        Assert.Equal(text, FakeClaude.ReadPrompt(fixture.Workspace));
 
         var git = await CommandsHost.StartAsync(fixture.Api, "target", "git", new { args = new[] { "log", "--format=" + text } });
         await CommandsHost.WaitForFinalAsync(fixture.Api, git.GetProperty("id").GetString()!);

@@ -59,8 +59,8 @@ public sealed class CommandLifecycleTests(CommandLifecycleTests.Fixture fixture)
         Assert.Equal(2, record.GetProperty("num_turns").GetInt32());
         Assert.Equal("Done.", record.GetProperty("result").GetString());
 
-        // The prompt reached the program as one argument, byte for byte, through no shell.
-        Assert.Equal(prompt, await File.ReadAllTextAsync(Path.Combine(workspace, ".fake-claude-prompt")));
+        // The prompt reached the program as its first stdin line, byte for byte, through no shell.
+        Assert.Equal(prompt, FakeClaude.ReadPrompt(workspace));
         Assert.Contains(started, m => m.Project == "claude-life" && m.Value == 1);
 
         // Audited with the key and the request, never the output.

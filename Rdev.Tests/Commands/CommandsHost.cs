@@ -116,7 +116,7 @@ public sealed class CommandsHost() : ApiHost(AdminKey, new Dictionary<string, st
         Eventually.ValueAsync(async () =>
         {
             var command = await GetCommandAsync(client, id);
-            return (command.GetProperty("status").GetString() is not ("queued" or "running"), command);
+            return (command.GetProperty("status").GetString() is not ("queued" or "running" or "waiting_approval" or "waiting_input"), command);
         }, $"command {id} finished", timeout);
 
     /// <summary>The output text carried by <paramref name="events"/>, stdout and stderr in order.</summary>

@@ -29,6 +29,11 @@ public sealed class CommandsOpenApiTests(CommandsOpenApiTests.Fixture fixture) :
     [InlineData("/api/v1/projects/{name}/commands", "get", "200")]
     [InlineData("/api/v1/commands/{id}", "get", "200")]
     [InlineData("/api/v1/commands/{id}/cancel", "post", "202")]
+    [InlineData("/api/v1/commands/{id}/approvals", "get", "200")]
+    [InlineData("/api/v1/commands/{id}/approvals/{approvalId}", "post", "200")]
+    [InlineData("/api/v1/commands/{id}/messages", "post", "202")]
+    [InlineData("/api/v1/commands/{id}/interrupt", "post", "202")]
+    [InlineData("/api/v1/commands/{id}/close", "post", "202")]
     [InlineData("/api/v1/projects/{name}/claude-config/{type}", "get", "200")]
     [InlineData("/api/v1/projects/{name}/claude-config/{type}", "post", "201")]
     [InlineData("/api/v1/projects/{name}/claude-config/{type}/{item}", "get", "200")]
@@ -44,7 +49,8 @@ public sealed class CommandsOpenApiTests(CommandsOpenApiTests.Fixture fixture) :
         }
 
         Assert.True(responses.GetProperty(success).GetProperty("content").GetProperty("application/json").TryGetProperty("example", out _));
-        if (method is "post" or "put" && !path.EndsWith("/cancel", StringComparison.Ordinal))
+        string[] bodiless = ["/cancel", "/interrupt", "/close"];
+        if (method is "post" or "put" && !bodiless.Any(end => path.EndsWith(end, StringComparison.Ordinal)))
         {
             Assert.True(operation.GetProperty("requestBody").GetProperty("content").GetProperty("application/json").TryGetProperty("example", out _));
         }

@@ -5,8 +5,9 @@ namespace Rdev.Tests.Commands;
 /// <summary>
 /// A stand-in for the <c>claude</c> program: prints realistic <c>--output-format stream-json --verbose</c> lines
 /// (system/init, assistant tool use, user tool_result, a non-JSON line, assistant text, result with cost and session
-/// id), honours <c>--resume</c>, and leaves the prompt it received in <c>.fake-claude-prompt</c> and its arguments, one a
-/// line, in <c>.fake-claude-args</c> in its working folder.
+/// id), honours <c>--resume</c>, and leaves the first line it read on stdin (the prompt as a stream-json <c>user</c>
+/// message, see <see cref="ReadPrompt"/>) in <c>.fake-claude-prompt</c> and its arguments, one a line, in
+/// <c>.fake-claude-args</c> in its working folder.
 /// Given the prompt <see cref="UnstorablePrompt"/> it prints what PostgreSQL cannot store instead: a raw NUL byte,
 /// invalid UTF-8, and stream-json strings with the escapes <c>\u0000</c> and a lone <c>\ud800</c>.
 /// </summary>
@@ -23,12 +24,12 @@ public static class FakeClaude
         while [ $# -gt 0 ]; do
           case "$1" in
             --resume) session="$2"; shift 2 ;;
-            --) shift; break ;;
             *) shift ;;
           esac
         done
-        printf '%s' "$1" > .fake-claude-prompt
-        if [ "$1" = "print unstorable output" ]; then
+        IFS= read -r prompt
+        printf '%s' "$prompt" > .fake-claude-prompt
+        if [ "$prompt" = '{"type":"user","message":{"role":"user","content":"print unstorable output"}}' ]; then
           echo '{"type":"system","subtype":"init","session_id":"'"$session"'","tools":["Bash"],"model":"claude-sonnet-4-5"}'
           printf 'raw \000 nul and bad \377 utf-8\n'
           printf '%s\n' '{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"nul \u0000 lone \ud800 pair \ud83d\ude00"}]},"session_id":"'"$session"'"}'
@@ -42,6 +43,14 @@ public static class FakeClaude
         echo '{"type":"assistant","message":{"role":"assistant","content":[{"type":"text","text":"Done."}]},"session_id":"'"$session"'"}'
         echo '{"type":"result","subtype":"success","is_error":false,"duration_ms":1234,"num_turns":2,"result":"Done.","session_id":"'"$session"'","total_cost_usd":0.0123}'
         """;
+
+    /// <summary>The prompt the fake read in <paramref name="workspace"/>: the content of its first stdin line.</summary>
+    public static string ReadPrompt(string workspace)
+    {
+        using var line = JsonDocument.Parse(File.ReadAllText(Path.Combine(workspace, ".fake-claude-prompt")));
+        Assert.Equal("user", line.RootElement.GetProperty("type").GetString());
+        return line.RootElement.GetProperty("message").GetProperty("content").GetString()!;
+    }
 
     /// <summary>Writes the program into <paramref name="folder"/> and returns its path.</summary>
     public static string Install(string folder)

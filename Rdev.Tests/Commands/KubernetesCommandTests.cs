@@ -1,5 +1,6 @@
 using System.Net;
 using System.Text.Json;
+using Rdev.Api.Execution;
 using Rdev.Tests.Infrastructure;
 using Rdev.Tests.Kubernetes;
 
@@ -46,10 +47,11 @@ public sealed class KubernetesCommandTests(KubernetesCommandTests.Fixture fixtur
 
         Assert.Equal(5, events.Count(e => e.EventType == "claude"));
         Assert.Equal("succeeded", JsonDocument.Parse(events[^1].Data).RootElement.GetProperty("status").GetString());
-        Assert.Equal("a `quoted` $(prompt)", await File.ReadAllTextAsync(Path.Combine(workspace, ".fake-claude-prompt")));
+        Assert.Equal("a `quoted` $(prompt)", FakeClaude.ReadPrompt(workspace));
         var exec = Assert.Single(server.ExecCalls, call => call.Pod == "claudebox-pod-claude-0" && call.Command.Contains("--output-format"));
         Assert.Equal("main", exec.Container);
-        Assert.False(exec.Stdin);
+        // The session's stdin is the run folder's in file, which rdev appends to through an exec of its own.
+        Assert.Contains(server.ExecCalls, call => call.Pod == "claudebox-pod-claude-0" && call.Command.Contains(RunFolder.InputScript));
     }
 
     [Fact]
