@@ -130,7 +130,8 @@ public sealed partial class BadRequestShapeTests : IAsyncLifetime
     private static string Render(string pattern, Dictionary<string, string> values) =>
         RouteParameter().Replace(pattern, match => match.Groups["name"].Value switch
         {
-            "id" => match.Value.Contains(":guid", StringComparison.Ordinal) ? Guid.NewGuid().ToString() : "rdev_nosuchkey",
+            _ when match.Value.Contains(":guid", StringComparison.Ordinal) => Guid.NewGuid().ToString(),
+            "id" => "rdev_nosuchkey",
             var name => Uri.EscapeDataString(values.GetValueOrDefault(name, "x")),
         });
 

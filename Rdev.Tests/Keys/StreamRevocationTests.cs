@@ -5,6 +5,7 @@ using System.Net.ServerSentEvents;
 using Rdev.Api.Data;
 using Rdev.Api.Keys;
 using Rdev.Tests.Commands;
+using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Keys;
 
@@ -27,6 +28,9 @@ public sealed class StreamRevocationTests : IAsyncLifetime
         var onB = replicaB.CreateClient();
         onB.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", key.Key);
         var stream = await OpenStreamAsync(onB, id);
+        // The stream's first event is the 'queued' status; the revocation must find the command running.
+        await Eventually.TrueAsync(async () => (await CommandsHost.GetCommandAsync(a, id)).GetProperty("status").GetString() == "running",
+            "the command runs");
 
         Assert.Equal(HttpStatusCode.NoContent, (await a.DeleteAsync($"/api/v1/keys/{key.Id}")).StatusCode);
         var revoked = Stopwatch.StartNew();

@@ -1,5 +1,0 @@
-tick
-tick
-tick
-tick
-tick
