@@ -93,11 +93,11 @@ public sealed class DurableRunTests : IAsyncLifetime
         await first.DisposeAsync();
         // The second replica holds the command now; the tree the first one started keeps running until the cancel.
         await Eventually.TrueAsync(async () => await host.Database.ScalarAsync<string>(
-            $"SELECT runner_id FROM commands WHERE id = '{id}'") == secondRunner, "the command taken over");
+            $"SELECT runner_id FROM commands WHERE id = '{id}'") == secondRunner, "the command taken over", TimeSpan.FromSeconds(60));
         Assert.Equal(2, Processes.Matching("sleep " + marker));
 
         Assert.Equal(HttpStatusCode.Accepted, (await secondClient.PostAsync($"/api/v1/commands/{id}/cancel", null)).StatusCode);
-        Assert.Equal("cancelled", (await CommandsHost.WaitForFinalAsync(secondClient, id)).GetProperty("status").GetString());
+        Assert.Equal("cancelled", (await CommandsHost.WaitForFinalAsync(secondClient, id, TimeSpan.FromSeconds(60))).GetProperty("status").GetString());
         await Eventually.TrueAsync(() => Task.FromResult(Processes.Matching("sleep " + marker) == 0), "no process of the command left");
         await Eventually.TrueAsync(() => host.RunFolders().Length == 0, "the run folder removed");
     }
