@@ -8,6 +8,8 @@ namespace Rdev.Tests.Commands;
 /// bound, and a database error mid-stream sends <c>retry:</c> instead of ending the stream as if it were complete.
 /// Clients are real sockets with small receive buffers (<see cref="PausableStream"/>), so the server feels them stop.
 /// </summary>
+// Each test stores and streams a 16 MB command: Slow, like the other tests of real processes at volume.
+[Trait("Category", "Slow")]
 public sealed class SlowClientTests : IAsyncLifetime
 {
     private const int Bytes = 16_000_000;
