@@ -106,7 +106,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
     {
         await using var process = await StartAsync("sh", "-c", "echo $$; cut -d' ' -f5 /proc/$$/stat; printf 'rdev-pgid:1\\n' >&2; printf 'rdev-pgid:2\\n'; echo after >&2");
 
-        var (stdout, stderr) = await ReadAllAsync(process);
+        var (stdout, stderr) = await process.ReadAllAsync(Timeout);
 
         Assert.Equal($"{process.Handle}\n{process.Handle}\nrdev-pgid:2\n", stdout);
         Assert.Equal("rdev-pgid:1\nafter\n", stderr);
@@ -146,7 +146,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
     {
         await using var process = await StartAsync("sh", "-c", "sleep 300 & sleep 300 & wait");
         var pgid = long.Parse(process.Handle);
-        var reading = ReadAllAsync(process);
+        var reading = process.ReadAllAsync(Timeout);
         await Eventually.TrueAsync(() => ProcessesInGroup(pgid).Count == 3, "the group runs 3 processes", Timeout);
 
         await process.SignalAsync(ProcessSignal.Terminate, CancellationToken.None).WaitAsync(Timeout);
@@ -161,7 +161,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
     {
         await using var process = await StartAsync("sh", "-c", "trap '' TERM; sleep 300 & wait");
         var pgid = long.Parse(process.Handle);
-        var reading = ReadAllAsync(process);
+        var reading = process.ReadAllAsync(Timeout);
         await Eventually.TrueAsync(() => ProcessesInGroup(pgid).Count == 2, "the group runs 2 processes", Timeout);
 
         await process.SignalAsync(ProcessSignal.Terminate, CancellationToken.None).WaitAsync(Timeout);
@@ -366,7 +366,7 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
     private async Task<(int ExitCode, string Stdout, string Stderr)> RunAsync(RunTarget at, params string[] argv)
     {
         await using var process = await runner.StartAsync(at, argv, CancellationToken.None).WaitAsync(Timeout);
-        var (stdout, stderr) = await ReadAllAsync(process);
+        var (stdout, stderr) = await process.ReadAllAsync(Timeout);
         return (await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout), stdout, stderr);
     }
 
@@ -375,17 +375,5 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         var process = await runner.StartAsync(target, argv, CancellationToken.None).WaitAsync(Timeout);
         groups.Add(long.Parse(process.Handle));
         return process;
-    }
-
-    private static async Task<(string Stdout, string Stderr)> ReadAllAsync(IRunningProcess process)
-    {
-        using var stdout = new MemoryStream();
-        using var stderr = new MemoryStream();
-        using var cts = new CancellationTokenSource(Timeout);
-        await foreach (var chunk in process.ReadOutputAsync(cts.Token))
-        {
-            (chunk.Stream == OutputStream.Stdout ? stdout : stderr).Write(chunk.Data.Span);
-        }
-        return (Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
     }
 }

@@ -61,7 +61,7 @@ public sealed class RunFolderTests : IAsyncLifetime
         await process.WriteInputLineAsync("two $(words) 'and' \"quotes\"; exit 9", CancellationToken.None);
         await process.CloseInputAsync(CancellationToken.None);
 
-        var (stdout, _) = await ReadAllAsync(process);
+        var (stdout, _) = await process.ReadAllAsync(Timeout);
         Assert.Equal("got:first\ngot:two $(words) 'and' \"quotes\"; exit 9\neof\n", stdout);
         Assert.Equal(0, await process.WaitForExitAsync(CancellationToken.None).WaitAsync(Timeout));
         await Assert.ThrowsAsync<InvalidOperationException>(() => process.WriteInputLineAsync("late", CancellationToken.None));
@@ -93,7 +93,7 @@ public sealed class RunFolderTests : IAsyncLifetime
         await File.WriteAllTextAsync(gate, "");
         var offsets = new RunOffsets(read[OutputStream.Stdout].Length, read[OutputStream.Stderr].Length);
         await using var attached = await runner.AttachAsync(target, id, offsets, CancellationToken.None).WaitAsync(Timeout);
-        var (stdout, stderr) = await ReadAllAsync(attached);
+        var (stdout, stderr) = await attached.ReadAllAsync(Timeout);
 
         Assert.Equal("one é\ntwo ü\n", Encoding.UTF8.GetString(read[OutputStream.Stdout].ToArray()) + stdout);
         Assert.Equal("err\n", stderr);
@@ -124,18 +124,5 @@ public sealed class RunFolderTests : IAsyncLifetime
         var options = Options.Create(new LocalRuntimeOptions { RunsRoot = Path.Combine(root.FullName, "runs") });
         var users = new LocalUserPolicy(options, NullLogger<LocalUserPolicy>.Instance);
         return (new LocalCommandRunner(users, options, NullLogger<LocalCommandRunner>.Instance), new RunTarget("demo", workspace));
-    }
-
-    private static async Task<(string Stdout, string Stderr)> ReadAllAsync(IRunningProcess process)
-    {
-        using var stdout = new MemoryStream();
-        using var stderr = new MemoryStream();
-        using var cts = new CancellationTokenSource(Timeout);
-        await foreach (var chunk in process.ReadOutputAsync(cts.Token))
-        {
-            (chunk.Stream == OutputStream.Stdout ? stdout : stderr).Write(chunk.Data.Span);
-        }
-
-        return (Encoding.UTF8.GetString(stdout.ToArray()), Encoding.UTF8.GetString(stderr.ToArray()));
     }
 }
