@@ -129,10 +129,18 @@ public sealed class CommandsHost() : ApiHost(AdminKey, new Dictionary<string, st
         OutputOf(events).Split('\n', StringSplitOptions.RemoveEmptyEntries);
 
     /// <summary>Reads the SSE stream until it ends (or <paramref name="stopAfter"/> events), as a client would.</summary>
-    public static async Task<List<SseItem<string>>> ReadStreamAsync(
-        HttpClient client, string id, long? lastEventId = null, int stopAfter = int.MaxValue, CancellationToken ct = default)
+    public static Task<List<SseItem<string>>> ReadStreamAsync(
+        HttpClient client, string id, long? lastEventId = null, int stopAfter = int.MaxValue, CancellationToken ct = default) =>
+        ReadEventsAsync(client, $"/api/v1/commands/{id}/stream", (_, count) => count >= stopAfter, lastEventId, ct);
+
+    /// <summary>
+    /// Reads the SSE stream at <paramref name="path"/> (after <paramref name="lastEventId"/>) until it ends or
+    /// <paramref name="until"/> holds for an event and the count read so far.
+    /// </summary>
+    public static async Task<List<SseItem<string>>> ReadEventsAsync(
+        HttpClient client, string path, Func<SseItem<string>, int, bool> until, long? lastEventId = null, CancellationToken ct = default)
     {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/commands/{id}/stream");
+        using var request = new HttpRequestMessage(HttpMethod.Get, path);
         if (lastEventId is { } last)
         {
             request.Headers.Add("Last-Event-ID", last.ToString(System.Globalization.CultureInfo.InvariantCulture));
@@ -147,7 +155,7 @@ public sealed class CommandsHost() : ApiHost(AdminKey, new Dictionary<string, st
         await foreach (var item in SseParser.Create(body).EnumerateAsync(timeout.Token))
         {
             items.Add(item);
-            if (items.Count >= stopAfter)
+            if (until(item, items.Count))
             {
                 break;
             }

@@ -51,29 +51,7 @@ public static class SessionClient
         JsonDocument.Parse(item.Data).RootElement.GetProperty(name).ToString();
 
     /// <summary>Reads <c>GET /api/v1/events</c> (after <paramref name="lastEventId"/>) until <paramref name="until"/> holds for an event.</summary>
-    public static async Task<List<SseItem<string>>> ReadFeedAsync(
-        HttpClient client, Func<SseItem<string>, bool> until, long? lastEventId = null, string query = "")
-    {
-        using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/events{query}");
-        if (lastEventId is { } last)
-        {
-            request.Headers.Add("Last-Event-ID", last.ToString(System.Globalization.CultureInfo.InvariantCulture));
-        }
-
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        using var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, timeout.Token);
-        Assert.Equal("text/event-stream", response.Content.Headers.ContentType?.MediaType);
-        await using var body = await response.Content.ReadAsStreamAsync(timeout.Token);
-        var items = new List<SseItem<string>>();
-        await foreach (var item in SseParser.Create(body).EnumerateAsync(timeout.Token))
-        {
-            items.Add(item);
-            if (until(item))
-            {
-                break;
-            }
-        }
-
-        return items;
-    }
+    public static Task<List<SseItem<string>>> ReadFeedAsync(
+        HttpClient client, Func<SseItem<string>, bool> until, long? lastEventId = null, string query = "") =>
+        CommandsHost.ReadEventsAsync(client, $"/api/v1/events{query}", (item, _) => until(item), lastEventId);
 }
