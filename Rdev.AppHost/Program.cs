@@ -13,7 +13,8 @@ builder.AddProject<Projects.Rdev_Api>("api")
     .WithReferenceEnvironment(ReferenceEnvironmentInjectionFlags.ConnectionString)
     .WithReference(db).WaitFor(db)
     .WithHttpHealthCheck("/ready")
-    .WithExternalHttpEndpoints();
+    .WithExternalHttpEndpoints()
+    .PrintWelcomeWhenReady(bootstrapAdminKey);
 
 builder.AddProject<Projects.Rdev_Discovery>("discovery")
     .WithRdevRuntime(projectsRoot)
