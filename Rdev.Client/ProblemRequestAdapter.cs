@@ -62,7 +62,8 @@ internal sealed class ProblemRequestAdapter(IRequestAdapter inner) : IRequestAda
         }
         catch (RdevProblemException problem)
         {
-            throw problem.WithHeaders();
+            problem.WithHeaders();
+            throw;
         }
         catch (ApiException other)
         {
