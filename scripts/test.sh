@@ -14,6 +14,9 @@ bin=$(scripts/pg-bin.sh)
 # The Claude session tests drive the real, pinned Claude Code CLI.
 RDEV_TEST_CLAUDE=$(scripts/ensure-claude.sh)
 export RDEV_TEST_CLAUDE
+# The OpenAPI lint test runs the pinned Redocly CLI (npm).
+RDEV_TEST_REDOCLY=$(scripts/ensure-redocly.sh)
+export RDEV_TEST_REDOCLY
 
 work=$(mktemp -d -t rdev-test-XXXXXX)
 chmod 755 "$work"
