@@ -35,13 +35,15 @@ public sealed class ApiProcess : IDisposable
     private readonly System.Text.StringBuilder output = new();
 
     /// <param name="launcher">Programs that start dotnet, e.g. setpriv to run the service as another user.</param>
+    /// <param name="port">The port to listen on (e.g. a restart's, where clients reconnect); a free one otherwise.</param>
     public static ApiProcess Start(
         string connectionString,
         IEnumerable<KeyValuePair<string, string?>> settings,
         string project = "Rdev.Api",
-        IReadOnlyList<string>? launcher = null)
+        IReadOnlyList<string>? launcher = null,
+        int? port = null)
     {
-        var port = FreePort();
+        port ??= FreePort();
         var dll = Path.Combine(RepositoryRoot.Path, project, "bin", RepositoryRoot.Configuration, "net10.0", $"{project}.dll");
         string[] argv = [.. launcher ?? [], "dotnet", dll];
         var info = new ProcessStartInfo(argv[0], argv[1..])
@@ -58,7 +60,7 @@ public sealed class ApiProcess : IDisposable
         }
 
         var process = Process.Start(info)!;
-        var started = new ApiProcess(process, port);
+        var started = new ApiProcess(process, port.Value);
         process.OutputDataReceived += (_, e) => started.Append(e.Data);
         process.ErrorDataReceived += (_, e) => started.Append(e.Data);
         process.BeginOutputReadLine();
