@@ -11,14 +11,16 @@ public static class Failures
     /// <summary>The URL in use, for "cannot reach" messages.</summary>
     public static Uri? ApiUrl { get; set; }
 
+    private static string Url => ApiUrl?.ToString().TrimEnd('/') ?? "(no URL)";
+
     public static Failure? Describe(Exception exception) => exception switch
     {
         // E.g. "403 FORBIDDEN: This API key lacks the 'commands:shell' scope. (trace 4bf9...)".
         RdevProblemException problem => new Failure(problem.Message, ExitCodes.Problem),
         HttpRequestException or IOException =>
-            new Failure($"cannot reach the API at {ApiUrl}: {exception.Message}", ExitCodes.Unreachable),
+            new Failure($"cannot reach the API at {Url}: {exception.Message}", ExitCodes.Unreachable),
         TaskCanceledException { InnerException: TimeoutException } =>
-            new Failure($"the API at {ApiUrl} did not answer in time", ExitCodes.Unreachable),
+            new Failure($"the API at {Url} did not answer in time", ExitCodes.Unreachable),
         _ => null,
     };
 }
