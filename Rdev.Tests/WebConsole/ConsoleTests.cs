@@ -1,0 +1,140 @@
+using Microsoft.Playwright;
+using Rdev.Tests.Commands;
+using Rdev.Tests.Sessions;
+using static Microsoft.Playwright.Assertions;
+
+namespace Rdev.Tests.WebConsole;
+
+/// <summary>
+/// The web console in a real browser (the system's Chromium) against real console, API and Postgres processes: what
+/// a person sees and taps. Screenshots go to <see cref="Browser.Screenshots"/>.
+/// </summary>
+[Trait("Category", "Slow")]
+public sealed class ConsoleTests(ConsoleHost host, Browser browser) : IClassFixture<ConsoleHost>, IClassFixture<Browser>
+{
+    [Fact]
+    public async Task AWrongKeyIsRefusedWithAMessageAndSignOutForgetsTheRightOne()
+    {
+        var page = await browser.NewPageAsync(host.Console.BaseAddress);
+
+        await page.GotoAsync("");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
+        await SignInAsync(page, "rdev_nosuchkey_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", expectInbox: false);
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("did not accept this key");
+        Assert.DoesNotContain("rdev_", page.Url, StringComparison.Ordinal);
+        await Browser.ScreenshotAsync(page, "signin-wrong-key");
+
+        await SignInAsync(page, CommandsHost.AdminKey);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign out" }).ClickAsync();
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("Signed out");
+
+        // The cookie is gone: the inbox asks for a key again.
+        await page.GotoAsync("");
+        await Expect(page.GetByLabel("API key")).ToBeVisibleAsync();
+    }
+
+    [Fact]
+    public async Task ProjectsPageShowsTheProjectWithItsStatusAndSettings()
+    {
+        var page = await browser.NewPageAsync(host.Console.BaseAddress);
+        await SignInAsync(page, CommandsHost.AdminKey);
+
+        await page.GetByRole(AriaRole.Link, new() { Name = "Projects" }).ClickAsync();
+        var card = page.Locator("li.project", new() { Has = page.GetByRole(AriaRole.Heading, new() { Name = ConsoleHost.Project }) });
+        await Expect(card).ToContainTextAsync("running");
+        await Expect(card).ToContainTextAsync("claude, git, shell");
+        await Expect(card).ToContainTextAsync(host.Workspace);
+        await Browser.ScreenshotAsync(page, "projects");
+    }
+
+    [Fact]
+    public async Task AGitCommandRunFromTheFormShowsItsOutput()
+    {
+        var page = await browser.NewPageAsync(host.Console.BaseAddress);
+        await SignInAsync(page, CommandsHost.AdminKey);
+
+        await page.GotoAsync($"run?project={ConsoleHost.Project}");
+        await page.GetByLabel("Git arguments").FillAsync("log --oneline");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();
+
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/commands/[0-9a-f-]{36}$"));
+        await Expect(page.Locator("pre.output")).ToContainTextAsync(ConsoleHost.FirstCommit);
+        await Expect(page.GetByTestId("status")).ToHaveTextAsync("succeeded");
+        await Browser.ScreenshotAsync(page, "git-command");
+
+        // It is listed in the project's commands.
+        await page.GetByRole(AriaRole.Link, new() { Name = $"all commands of {ConsoleHost.Project}" }).ClickAsync();
+        await Expect(page.Locator("li.command").First).ToContainTextAsync("log --oneline");
+    }
+
+    [Theory]
+    [InlineData("desktop", 1280, 800)]
+    [InlineData("phone", 390, 844)]
+    public async Task AClaudeSessionWaitingForApprovalIsApprovedFromTheInboxAndShowsTheToolsResult(string name, int width, int height)
+    {
+        var page = await browser.NewPageAsync(host.Console.BaseAddress, width, height);
+        await SignInAsync(page, CommandsHost.AdminKey);
+        var (id, file) = await host.StartWriteSessionAsync($"approved-on-{name}.txt");
+
+        // The inbox shows it live (it was opened before the session asked), with the tool and its input.
+        var card = page.Locator("li.card", new() { HasText = file });
+        await Expect(card).ToContainTextAsync("waiting for approval");
+        await Expect(card.Locator(".tool")).ToContainTextAsync("Write");
+        await AssertFitsAsync(page, width);
+        await Browser.ScreenshotAsync(page, $"inbox-{name}");
+
+        await card.GetByRole(AriaRole.Button, new() { Name = "Approve" }).ClickAsync();
+        await Expect(card).ToHaveCountAsync(0);
+
+        await page.Locator("ul.decided li", new() { HasText = "allowed" }).First
+            .GetByRole(AriaRole.Link, new() { Name = "follow the session" }).ClickAsync();
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/commands/{id}$"));
+        await Expect(page.Locator(".event.tool-call")).ToContainTextAsync(file);
+        await Expect(page.Locator(".event.tool-result")).ToContainTextAsync(file);
+        await Expect(page.Locator(".event.assistant").Last).ToContainTextAsync("tool done:");
+        await Expect(page.GetByTestId("status")).ToHaveTextAsync("succeeded");
+        await Expect(page.Locator(".event.result").Last).ToContainTextAsync("cost $");
+        Assert.Equal(FakeAnthropicApi.WrittenContent, await File.ReadAllTextAsync(file));
+        await AssertFitsAsync(page, width);
+        await Browser.ScreenshotAsync(page, $"session-{name}");
+    }
+
+    [Fact]
+    public async Task AKeyWithoutCommandsApproveSeesTheApprovalButNoApproveButton()
+    {
+        var page = await browser.NewPageAsync(host.Console.BaseAddress, 390, 844);
+        await SignInAsync(page, host.NoApproveKey);
+        var (id, file) = await host.StartWriteSessionAsync("not-approved.txt");
+
+        var card = page.Locator("li.card", new() { HasText = file });
+        await Expect(card.Locator(".tool")).ToContainTextAsync("Write");
+        await Expect(card).ToContainTextAsync("lacks commands:approve");
+        await Expect(card.GetByRole(AriaRole.Button, new() { Name = "Approve" })).ToHaveCountAsync(0);
+        await Expect(card.GetByRole(AriaRole.Button, new() { Name = "Deny" })).ToHaveCountAsync(0);
+        await Browser.ScreenshotAsync(page, "inbox-no-approve-scope");
+
+        // A person with the scope decides it; this key's inbox lets it go.
+        var approval = Assert.Single(await SessionClient.ApprovalsAsync(host.Admin, id));
+        await SessionClient.DecideAsync(host.Admin, id, approval.GetProperty("id").GetString()!, new { decision = "deny" });
+        await Expect(card).ToHaveCountAsync(0);
+        Assert.False(File.Exists(file));
+    }
+
+    private static async Task SignInAsync(IPage page, string key, bool expectInbox = true)
+    {
+        await page.GotoAsync("signin");
+        await page.GetByLabel("API key").FillAsync(key);
+        await page.GetByRole(AriaRole.Button, new() { Name = "Sign in" }).ClickAsync();
+        if (expectInbox)
+        {
+            await Expect(page.GetByRole(AriaRole.Heading, new() { Name = "Inbox" })).ToBeVisibleAsync();
+            // Live: the feed is open, so what happens from now on shows up.
+            await Expect(page.GetByText("Live: new requests appear")).ToBeVisibleAsync();
+        }
+    }
+
+    /// <summary>Nothing is wider than the screen: no sideways scrolling on a phone.</summary>
+    private static async Task AssertFitsAsync(IPage page, int width) =>
+        Assert.True(await page.EvaluateAsync<int>("document.documentElement.scrollWidth") <= width,
+            $"The page scrolls sideways at {width} px.");
+}
