@@ -39,6 +39,20 @@ public static class Extensions
         builder.Services.AddTransient<KeyCheck>();
     }
 
+    /// <summary>
+    /// <c>Console:PathBase</c> (e.g. <c>/console</c>, where the Ingress routes it): every link, form and cookie of
+    /// the console is relative to it. Routing comes after it, so that routes match below the base.
+    /// </summary>
+    public static void UseConsolePathBase(this WebApplication app)
+    {
+        if (app.Services.GetRequiredService<Microsoft.Extensions.Options.IOptions<ConsoleOptions>>().Value.PathBase is { Length: > 0 } pathBase)
+        {
+            app.UsePathBase(pathBase);
+        }
+
+        app.UseRouting();
+    }
+
     public static void UseConsoleErrorPages(this WebApplication app)
     {
         if (!app.Environment.IsDevelopment())

@@ -9,12 +9,14 @@ builder.AddConsoleServices();
 
 var app = builder.Build();
 
+app.UseConsolePathBase();
 app.UseConsoleErrorPages();
 app.UseAuthentication();
 app.UseAuthorization();
 app.UseAntiforgery();
 
 app.MapDefaultEndpoints();
+app.MapReadinessEndpoint();
 app.MapStaticAssets();
 app.MapAccountEndpoints();
 app.MapRazorComponents<App>().AddInteractiveServerRenderMode();

@@ -34,9 +34,20 @@ public sealed partial class RdevApi
     public IAsyncEnumerable<ApiEvent> CommandEventsAsync(Guid id, CancellationToken ct) =>
         EventsAsync($"/api/v1/commands/{id}/stream", endsNormally: true, connected: null, ct);
 
-    /// <summary>The watch-all feed (<c>GET /api/v1/events</c>) from now on; <paramref name="connected"/> runs at each (re)connect.</summary>
-    public IAsyncEnumerable<ApiEvent> FeedAsync(Func<Task> connected, CancellationToken ct) =>
-        EventsAsync("/api/v1/events", endsNormally: false, connected, ct);
+    /// <summary>
+    /// The watch-all feed (<c>GET /api/v1/events</c>): every command event the server keeps, then live, across
+    /// disconnects.
+    /// </summary>
+    public async IAsyncEnumerable<FeedEvent> FeedAsync([EnumeratorCancellation] CancellationToken ct)
+    {
+        await foreach (var e in EventsAsync("/api/v1/events", endsNormally: false, connected: null, ct))
+        {
+            if (e.Type == "command" && System.Text.Json.JsonSerializer.Deserialize<FeedEvent>(e.Data, Json) is { } change)
+            {
+                yield return change;
+            }
+        }
+    }
 
     private async IAsyncEnumerable<ApiEvent> EventsAsync(
         string path, bool endsNormally, Func<Task>? connected, [EnumeratorCancellation] CancellationToken ct)

@@ -25,6 +25,11 @@ public sealed class ConsoleHost : IAsyncLifetime
 
     public ApiProcess Console { get; private set; } = null!;
 
+    /// <summary>Where a browser opens the console: below <see cref="PathBase"/>, as the Kubernetes Ingress serves it.</summary>
+    public Uri Url => new(Console.BaseAddress, PathBase + "/");
+
+    public const string PathBase = "/console";
+
     /// <summary>A client of the API process with the admin key.</summary>
     public HttpClient Admin { get; private set; } = null!;
 
@@ -73,9 +78,10 @@ public sealed class ConsoleHost : IAsyncLifetime
         {
             ["services:api:http:0"] = Api.BaseAddress.ToString().TrimEnd('/'),
             ["ASPNETCORE_ENVIRONMENT"] = "Development",
+            ["Console:PathBase"] = PathBase,
         }, project: "Rdev.Console");
         using var probe = new HttpClient { BaseAddress = Console.BaseAddress };
-        await Console.WaitUntilServingAsync(probe, "/health");
+        await Console.WaitUntilServingAsync(probe, $"{PathBase}/health");
     }
 
     /// <summary>Starts a Claude session that asks to write a file in the workspace; returns its id and the file.</summary>

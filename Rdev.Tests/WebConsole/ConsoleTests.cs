@@ -15,10 +15,10 @@ public sealed class ConsoleTests(ConsoleHost host, Browser browser) : IClassFixt
     [Fact]
     public async Task AWrongKeyIsRefusedWithAMessageAndSignOutForgetsTheRightOne()
     {
-        var page = await browser.NewPageAsync(host.Console.BaseAddress);
+        var page = await browser.NewPageAsync(host.Url);
 
         await page.GotoAsync("");
-        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/signin"));
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"{ConsoleHost.PathBase}/signin"));
         await SignInAsync(page, "rdev_nosuchkey_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA", expectInbox: false);
         await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("did not accept this key");
         Assert.DoesNotContain("rdev_", page.Url, StringComparison.Ordinal);
@@ -36,7 +36,7 @@ public sealed class ConsoleTests(ConsoleHost host, Browser browser) : IClassFixt
     [Fact]
     public async Task ProjectsPageShowsTheProjectWithItsStatusAndSettings()
     {
-        var page = await browser.NewPageAsync(host.Console.BaseAddress);
+        var page = await browser.NewPageAsync(host.Url);
         await SignInAsync(page, CommandsHost.AdminKey);
 
         await page.GetByRole(AriaRole.Link, new() { Name = "Projects" }).ClickAsync();
@@ -50,14 +50,14 @@ public sealed class ConsoleTests(ConsoleHost host, Browser browser) : IClassFixt
     [Fact]
     public async Task AGitCommandRunFromTheFormShowsItsOutput()
     {
-        var page = await browser.NewPageAsync(host.Console.BaseAddress);
+        var page = await browser.NewPageAsync(host.Url);
         await SignInAsync(page, CommandsHost.AdminKey);
 
         await page.GotoAsync($"run?project={ConsoleHost.Project}");
         await page.GetByLabel("Git arguments").FillAsync("log --oneline");
         await page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();
 
-        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/commands/[0-9a-f-]{36}$"));
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"{ConsoleHost.PathBase}/commands/[0-9a-f-]{{36}}$"));
         await Expect(page.Locator("pre.output")).ToContainTextAsync(ConsoleHost.FirstCommit);
         await Expect(page.GetByTestId("status")).ToHaveTextAsync("succeeded");
         await Browser.ScreenshotAsync(page, "git-command");
@@ -72,7 +72,7 @@ public sealed class ConsoleTests(ConsoleHost host, Browser browser) : IClassFixt
     [InlineData("phone", 390, 844)]
     public async Task AClaudeSessionWaitingForApprovalIsApprovedFromTheInboxAndShowsTheToolsResult(string name, int width, int height)
     {
-        var page = await browser.NewPageAsync(host.Console.BaseAddress, width, height);
+        var page = await browser.NewPageAsync(host.Url, width, height);
         await SignInAsync(page, CommandsHost.AdminKey);
         var (id, file) = await host.StartWriteSessionAsync($"approved-on-{name}.txt");
 
@@ -88,7 +88,7 @@ public sealed class ConsoleTests(ConsoleHost host, Browser browser) : IClassFixt
 
         await page.Locator("ul.decided li", new() { HasText = "allowed" }).First
             .GetByRole(AriaRole.Link, new() { Name = "follow the session" }).ClickAsync();
-        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"/commands/{id}$"));
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex($"{ConsoleHost.PathBase}/commands/{id}$"));
         await Expect(page.Locator(".event.tool-call")).ToContainTextAsync(file);
         await Expect(page.Locator(".event.tool-result")).ToContainTextAsync(file);
         await Expect(page.Locator(".event.assistant").Last).ToContainTextAsync("tool done:");
@@ -102,7 +102,7 @@ public sealed class ConsoleTests(ConsoleHost host, Browser browser) : IClassFixt
     [Fact]
     public async Task AKeyWithoutCommandsApproveSeesTheApprovalButNoApproveButton()
     {
-        var page = await browser.NewPageAsync(host.Console.BaseAddress, 390, 844);
+        var page = await browser.NewPageAsync(host.Url, 390, 844);
         await SignInAsync(page, host.NoApproveKey);
         var (id, file) = await host.StartWriteSessionAsync("not-approved.txt");
 
