@@ -1,3 +1,4 @@
+using System.Net.Http.Json;
 using Microsoft.Playwright;
 using Rdev.Tests.Commands;
 using Rdev.Tests.Sessions;
@@ -31,6 +32,10 @@ public sealed class ConsoleTests(ConsoleHost host, Browser browser) : IClassFixt
         // The cookie is gone: the inbox asks for a key again.
         await page.GotoAsync("");
         await Expect(page.GetByLabel("API key")).ToBeVisibleAsync();
+
+        // The key never reached the browser's storage or the console's log.
+        Assert.DoesNotContain(await page.Context.CookiesAsync(), c => c.Value.Contains("rdev_", StringComparison.Ordinal));
+        Assert.DoesNotContain(CommandsHost.AdminKey, host.Console.Output, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -118,6 +123,50 @@ public sealed class ConsoleTests(ConsoleHost host, Browser browser) : IClassFixt
         await SessionClient.DecideAsync(host.Admin, id, approval.GetProperty("id").GetString()!, new { decision = "deny" });
         await Expect(card).ToHaveCountAsync(0);
         Assert.False(File.Exists(file));
+    }
+
+    [Fact]
+    public async Task AForbiddenCallShowsTheApisProblemAsAMessage()
+    {
+        var page = await browser.NewPageAsync(host.Url);
+        await SignInAsync(page, host.NoApproveKey);
+
+        await page.GotoAsync($"run?project={ConsoleHost.Project}");
+        await page.GetByRole(AriaRole.Radio, new() { Name = "shell" }).CheckAsync();
+        await page.GetByLabel("Shell command").FillAsync("echo hi");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("FORBIDDEN");
+        await Expect(page).ToHaveURLAsync(new System.Text.RegularExpressions.Regex("/run"));
+    }
+
+    [Fact]
+    public async Task TheClaudeConfigEditorShowsAConflictInsteadOfOverwritingAChangeMadeMeanwhile()
+    {
+        const string original = "---\ndescription: Review the diff\n---\nReview the staged diff.\n";
+        const string theirs = "---\ndescription: Review the diff\n---\nChanged elsewhere.\n";
+        var items = $"/api/v1/projects/{ConsoleHost.Project}/claude-config/commands";
+        Assert.True((await host.Admin.PostAsJsonAsync(items, new { name = "review", content = original })).IsSuccessStatusCode);
+        var page = await browser.NewPageAsync(host.Url);
+        await SignInAsync(page, CommandsHost.AdminKey);
+
+        await page.GotoAsync($"projects/{ConsoleHost.Project}/claude-config");
+        await page.GetByRole(AriaRole.Button, new() { Name = "review" }).ClickAsync();
+        var editor = page.GetByLabel("Content (Markdown with optional front matter)");
+        await Expect(editor).ToHaveValueAsync(original);
+
+        // Someone else saves first; this editor's save must not overwrite it.
+        using var update = new HttpRequestMessage(HttpMethod.Put, $"{items}/review") { Content = JsonContent.Create(new { content = theirs }) };
+        update.Headers.TryAddWithoutValidation("If-Match", "*");
+        Assert.True((await host.Admin.SendAsync(update)).IsSuccessStatusCode);
+        await editor.FillAsync("mine\n");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Save" }).ClickAsync();
+
+        await Expect(page.GetByRole(AriaRole.Alert)).ToContainTextAsync("changed since you opened it");
+        Assert.Equal(theirs, await File.ReadAllTextAsync(Path.Combine(host.Workspace, ".claude", "commands", "review.md")));
+        await Browser.ScreenshotAsync(page, "claude-config-conflict");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Discard mine and load the current version" }).ClickAsync();
+        await Expect(editor).ToHaveValueAsync(theirs);
     }
 
     private static async Task SignInAsync(IPage page, string key, bool expectInbox = true)
