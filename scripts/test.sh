@@ -18,6 +18,9 @@ export RDEV_TEST_CLAUDE
 RDEV_TEST_CHROMIUM=$(scripts/ensure-chromium.sh)
 export RDEV_TEST_CHROMIUM
 export RDEV_TEST_SCREENSHOTS="${RDEV_TEST_SCREENSHOTS:-$PWD/TestResults/screenshots}"
+# The OpenAPI lint test runs the pinned Redocly CLI (npm).
+RDEV_TEST_REDOCLY=$(scripts/ensure-redocly.sh)
+export RDEV_TEST_REDOCLY
 
 work=$(mktemp -d -t rdev-test-XXXXXX)
 chmod 755 "$work"

@@ -14,38 +14,62 @@ public static class CommandsApi
 {
     public static IEndpointRouteBuilder MapCommandsApi(this IEndpointRouteBuilder app)
     {
-        var projects = app.MapGroup("/api/v1/projects/{name}").WithTags("Commands");
+        // Every run answers 400 (body), 404 (project), 403 (kind not allowed), 409 (project unavailable), 429 (also
+        // COMMAND_LIMIT_REACHED) and 503 (Kubernetes unavailable); 401 and the scope's 403 come from OpenApiSecurity.
+        var projects = app.MapGroup("/api/v1/projects/{name}").WithTags("Commands")
+            .ProducesProblem(StatusCodes.Status404NotFound);
         projects.MapPost("/claude", RunClaude)
             .RequireAuthorization(Scopes.CommandsRun)
             .AddEndpointFilter<ValidationFilter<ClaudeRequest>>()
+            .WithName(nameof(RunClaude))
             .WithSummary("Run a Claude Code prompt in the project's workspace")
+            .ProducesRunProblems()
             .WithExamples(CommandsOpenApi.Claude, "202", CommandsOpenApi.Queued);
         projects.MapPost("/git", RunGit)
             .RequireAuthorization(Scopes.CommandsRun)
             .AddEndpointFilter<ValidationFilter<GitRequest>>()
+            .WithName(nameof(RunGit))
             .WithSummary("Run an allow-listed git command in the project's workspace")
+            .ProducesRunProblems()
             .WithExamples(CommandsOpenApi.Git, "202", CommandsOpenApi.Queued);
         projects.MapPost("/shell", RunShell)
             .RequireAuthorization(Scopes.CommandsShell)
             .AddEndpointFilter<ValidationFilter<ShellRequest>>()
+            .WithName(nameof(RunShell))
             .WithSummary("Run sh -c <command> in the project's workspace")
+            .ProducesRunProblems()
             .WithExamples(CommandsOpenApi.Shell, "202", CommandsOpenApi.Queued);
         projects.MapGet("/commands", ListCommands)
             .RequireAuthorization(Scopes.CommandsRead)
+            .WithName(nameof(ListCommands))
             .WithSummary("The project's commands, newest first")
+            .ProducesValidationProblem()
             .WithExamples(null, "200", CommandsOpenApi.Page);
 
-        var commands = app.MapGroup("/api/v1/commands/{id:guid}").WithTags("Commands");
-        commands.MapGet("", GetCommand).RequireAuthorization(Scopes.CommandsRead).WithSummary("One command")
+        var commands = app.MapGroup("/api/v1/commands/{id:guid}").WithTags("Commands")
+            .ProducesProblem(StatusCodes.Status404NotFound);
+        commands.MapGet("", GetCommand).RequireAuthorization(Scopes.CommandsRead)
+            .WithName(nameof(GetCommand))
+            .WithSummary("One command")
             .WithExamples(null, "200", CommandsOpenApi.Record);
         commands.MapGet("/output", GetOutput).RequireAuthorization(Scopes.CommandsRead)
+            .WithName("GetCommandOutput")
             .WithSummary("The whole stored output as text")
-            .Produces<string>(StatusCodes.Status200OK, "text/plain");
+            .Produces<string>(StatusCodes.Status200OK, "text/plain")
+            .WithTextExample("text/plain", CommandsOpenApi.Output);
         commands.MapGet("/stream", Stream).RequireAuthorization(Scopes.CommandsRead)
+            .WithName("StreamCommand")
             .WithSummary("Server-Sent Events: replay after Last-Event-ID, then live")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+            .WithDescription("Events `output`, `claude`, `status`, `approval` and `message`, each with `id:` = the " +
+                "command's event sequence number. Reconnect with `Last-Event-ID` (or `?last_event_id=`) to resume; the " +
+                "stream ends after the final `status` event.")
+            .Produces<string>(StatusCodes.Status200OK, "text/event-stream")
+            .ProducesValidationProblem()
+            .WithTextExample("text/event-stream", CommandsOpenApi.Events);
         commands.MapPost("/cancel", Cancel).RequireAuthorization(Scopes.CommandsRun)
+            .WithName("CancelCommand")
             .WithSummary("Stop the command: SIGTERM to its process group, SIGKILL after a grace period")
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithExamples(null, "202", CommandsOpenApi.Queued);
         return app;
     }

@@ -64,4 +64,28 @@ internal static class CommandsOpenApi
         queued["output_bytes"] = 0;
         return queued;
     }
+
+    public const string Output = "On branch main\nnothing to commit, working tree clean\n";
+
+    public const string Events = """
+        id: 1
+        event: status
+        data: {"status":"running"}
+
+        id: 2
+        event: output
+        data: {"stream":"stdout","data":"On branch main\n"}
+
+        id: 3
+        event: status
+        data: {"status":"succeeded","exit_code":0}
+
+
+        """;
+
+    /// <summary>The problems of starting a command beyond the project's 404 and the key's 401/403/429.</summary>
+    public static RouteHandlerBuilder ProducesRunProblems(this RouteHandlerBuilder builder) =>
+        builder.ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict)
+            .ProducesProblem(StatusCodes.Status503ServiceUnavailable);
 }

@@ -21,6 +21,7 @@ public static class ApiDocs
                 };
                 return Task.CompletedTask;
             });
+            options.AddDocumentTransformer(OpenApiConventions.ApplyAsync);
         });
 
     public static WebApplication MapApiDocs(this WebApplication app)

@@ -8,7 +8,8 @@ namespace Rdev.Api.Infrastructure;
 
 /// <summary>
 /// Describes API key authentication in the OpenAPI document: the two ways to send a key as security schemes, and on
-/// every operation that needs a key, its scope plus the 401, 403 and 429 problem answers with examples.
+/// every operation that needs a key, its scope plus the 401, 403 and 429 problem answers with examples (their schema
+/// is <see cref="OpenApiConventions.ProblemSchema"/>).
 /// </summary>
 public static class OpenApiSecurity
 {
@@ -81,21 +82,6 @@ public static class OpenApiSecurity
         {
             ["application/problem+json"] = new()
             {
-                Schema = new OpenApiSchema
-                {
-                    Type = JsonSchemaType.Object,
-                    Required = new HashSet<string> { "type", "title", "status", "code", "trace_id" },
-                    Properties = new Dictionary<string, IOpenApiSchema>
-                    {
-                        ["type"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                        ["title"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                        ["status"] = new OpenApiSchema { Type = JsonSchemaType.Integer },
-                        ["detail"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                        ["instance"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                        ["code"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                        ["trace_id"] = new OpenApiSchema { Type = JsonSchemaType.String },
-                    },
-                },
                 Example = new JsonObject
                 {
                     ["type"] = status == 429 ? "https://tools.ietf.org/html/rfc6585#section-4" : $"https://tools.ietf.org/html/rfc9110#section-15.5.{status - 399}",

@@ -16,28 +16,42 @@ public static class SessionsApi
 {
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
-        var command = app.MapGroup("/api/v1/commands/{id:guid}").WithTags("Claude sessions");
+        var command = app.MapGroup("/api/v1/commands/{id:guid}").WithTags("Claude sessions")
+            .ProducesProblem(StatusCodes.Status404NotFound)
+            .ProducesProblem(StatusCodes.Status409Conflict);
         command.MapGet("/approvals", ListApprovals).RequireAuthorization(Scopes.CommandsRead)
+            .WithName(nameof(ListApprovals))
             .WithSummary("The tool-permission requests of a Claude command")
             .WithExamples(null, "200", SessionsOpenApi.Approvals);
         command.MapPost("/approvals/{approvalId:guid}", Decide).RequireAuthorization(Scopes.CommandsApprove)
             .AddEndpointFilter<ValidationFilter<ApprovalDecision>>()
+            .WithName("DecideApproval")
+            .ProducesValidationProblem()
             .WithSummary("Allow or deny a pending tool use; the answer goes to the CLI")
             .WithExamples(SessionsOpenApi.Decision, "200", SessionsOpenApi.Decided);
         command.MapPost("/messages", SendMessage).RequireAuthorization(Scopes.CommandsRun)
             .AddEndpointFilter<ValidationFilter<SessionMessage>>()
+            .WithName(nameof(SendMessage))
+            .ProducesValidationProblem()
             .WithSummary("Queue a follow-up user message; sent in order, one turn at a time")
             .WithExamples(SessionsOpenApi.Message, "202", SessionsOpenApi.Accepted);
         command.MapPost("/interrupt", Interrupt).RequireAuthorization(Scopes.CommandsRun)
+            .WithName("InterruptSession")
             .WithSummary("Stop the current turn; the session stays")
             .WithExamples(null, "202", SessionsOpenApi.Accepted);
         command.MapPost("/close", Close).RequireAuthorization(Scopes.CommandsRun)
+            .WithName("CloseSession")
             .WithSummary("End the session after its current turn")
             .WithExamples(null, "202", SessionsOpenApi.Accepted);
 
         app.MapGet("/api/v1/events", Feed).WithTags("Claude sessions").RequireAuthorization(Scopes.CommandsRead)
+            .WithName("StreamEvents")
             .WithSummary("Server-Sent Events: every command's lifecycle that this key may see")
-            .Produces(StatusCodes.Status200OK, contentType: "text/event-stream");
+            .WithDescription("`command` events with global, strictly increasing ids; reconnect with `Last-Event-ID` to " +
+                "replay what was missed (kept at least 7 days). `?project=` filters.")
+            .Produces<string>(StatusCodes.Status200OK, "text/event-stream")
+            .ProducesValidationProblem()
+            .WithTextExample("text/event-stream", SessionsOpenApi.Feed);
         return app;
     }
 

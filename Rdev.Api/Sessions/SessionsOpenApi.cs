@@ -33,6 +33,18 @@ internal static class SessionsOpenApi
         ["status"] = "waiting_input",
     };
 
+    public const string Feed = """
+        id: 5012
+        event: command
+        data: {"id":"019abf5e-3c1a-7d2e-9f10-4b5c6d7e8f90","project":"pantheon","kind":"git","status":"queued","key_id":"k7f3a9c2","at":"2026-11-27T09:30:00.120+00:00"}
+
+        id: 5013
+        event: command
+        data: {"id":"019abf5e-3c1a-7d2e-9f10-4b5c6d7e8f90","project":"pantheon","kind":"git","status":"succeeded","exit_code":0,"key_id":"k7f3a9c2","at":"2026-11-27T09:30:01.480+00:00"}
+
+
+        """;
+
     private static JsonObject Decide(JsonObject pending)
     {
         var decided = pending.DeepClone().AsObject();
