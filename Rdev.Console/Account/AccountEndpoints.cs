@@ -34,7 +34,7 @@ public static partial class AccountEndpoints
         {
             facts = await check.CheckAsync(key, ct);
         }
-        catch (Exception e) when (e is HttpRequestException or ApiProblemException or TaskCanceledException)
+        catch (Exception e) when (e is HttpRequestException or Rdev.Client.RdevProblemException or TaskCanceledException)
         {
             LogApiUnreachable(logger, e);
             return Results.LocalRedirect("~/signin?error=unreachable");

@@ -1,14 +1,13 @@
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using Rdev.Console.Api;
+using Rdev.Client;
+using Models = Rdev.Client.Generated.Models;
 
 namespace Rdev.Console.Account;
 
 /// <summary>What signing in learns about a pasted key from the API itself.</summary>
 public sealed record KeyFacts(string KeyId, bool CanApprove);
 
-public sealed class KeyCheck(IHttpClientFactory clients)
+public sealed class KeyCheck(IRdevClientFactory clients)
 {
     /// <summary>
     /// Null when the API refuses the key (401). Any other answer to <c>GET /api/v1/projects</c> (even 403 for a key
@@ -19,27 +18,29 @@ public sealed class KeyCheck(IHttpClientFactory clients)
     /// </summary>
     public async Task<KeyFacts?> CheckAsync(string key, CancellationToken ct)
     {
-        var client = clients.CreateClient(ApiClients.Calls);
-        using var projects = new HttpRequestMessage(HttpMethod.Get, "/api/v1/projects?limit=1");
-        projects.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        using var answer = await client.SendAsync(projects, ct);
-        if (answer.StatusCode == HttpStatusCode.Unauthorized)
+        var client = clients.Create(key);
+        try
+        {
+            await client.V1.Projects.GetAsync(r => r.QueryParameters.Limit = 1, ct);
+        }
+        catch (RdevProblemException problem) when (problem.Status == (int)HttpStatusCode.Unauthorized)
         {
             return null;
         }
-
-        if ((int)answer.StatusCode >= 500)
+        catch (RdevProblemException problem) when (problem.Status < 500)
         {
-            throw await ApiProblemException.ReadAsync(answer, ct);
+            // A real key without projects:read (403), or limited in another way: signing in still works.
         }
 
-        using var probe = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/commands/{Guid.Empty}/approvals/{Guid.Empty}")
+        try
         {
-            Content = JsonContent.Create(new { decision = "deny" }),
-        };
-        probe.Headers.Authorization = new AuthenticationHeaderValue("Bearer", key);
-        using var probed = await client.SendAsync(probe, ct);
-        return new KeyFacts(KeyIdOf(key), probed.StatusCode != HttpStatusCode.Forbidden);
+            await client.V1.Commands[Guid.Empty].Approvals[Guid.Empty].PostAsync(new Models.ApprovalDecision { Decision = "deny" }, cancellationToken: ct);
+            return new KeyFacts(KeyIdOf(key), true);
+        }
+        catch (RdevProblemException problem) when (problem.Status < 500)
+        {
+            return new KeyFacts(KeyIdOf(key), problem.Status != (int)HttpStatusCode.Forbidden);
+        }
     }
 
     /// <summary><c>rdev_&lt;id&gt;_&lt;secret&gt;</c>: the id, never the secret.</summary>

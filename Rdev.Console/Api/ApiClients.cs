@@ -1,5 +1,7 @@
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
+using Microsoft.Kiota.Http.HttpClientLibrary.Middleware;
+using Rdev.Client;
 
 // RemoveAllResilienceHandlers is marked experimental; it is the documented way to replace the defaults' handler.
 #pragma warning disable EXTEXP0001
@@ -8,27 +10,29 @@ namespace Rdev.Console.Api;
 
 public static class ApiClients
 {
-    /// <summary>Requests and answers: the standard resilience handler, retrying only what is safe to repeat.</summary>
-    public const string Calls = "rdev-api";
+    /// <summary>Server-Sent Events: open for hours, so no total timeout and no hedging; Rdev.Client's reader resumes them.</summary>
+    public const string Streams = "rdev-stream";
 
-    /// <summary>Server-Sent Events: open for hours, so no total timeout and no hedging; the reader reconnects itself.</summary>
-    public const string Streams = "rdev-api-stream";
-
+    /// <summary>
+    /// Rdev.Client over IHttpClientFactory, one <see cref="RdevClient"/> per signed-in key. Requests and answers get
+    /// the standard resilience handler, retrying only what is safe to repeat; the Kiota headers inspection handler
+    /// lets the Claude config editor read ETags. Streams get a client of their own without the resilience handler,
+    /// whose 30 s total timeout (from ServiceDefaults, on every client) would cut them.
+    /// </summary>
     public static void AddApiClients(this IHostApplicationBuilder builder)
     {
-        builder.Services.AddHttpClient(Calls, Configure)
+        builder.Services.AddRdevClient(options =>
+                options.BaseAddress = new Uri(builder.Configuration[$"{ConsoleOptions.SectionName}:ApiUrl"] ?? new ConsoleOptions().ApiUrl))
             .RemoveAllResilienceHandlers()
             // A retried POST could start a second command or decide twice: only GET and friends are retried.
-            .AddStandardResilienceHandler(options => options.Retry.DisableForUnsafeHttpMethods());
+            .AddStandardResilienceHandler(options => options.Retry.DisableForUnsafeHttpMethods())
+            .Services.AddHttpClient(RdevClientServiceCollectionExtensions.HttpClientName)
+            .AddHttpMessageHandler(() => new HeadersInspectionHandler());
 
-        // ServiceDefaults puts the standard handler on every client; its 30 s total timeout would cut a stream.
         builder.Services.AddHttpClient(Streams, (services, client) =>
         {
-            Configure(services, client);
+            client.BaseAddress = new Uri(services.GetRequiredService<IOptions<ConsoleOptions>>().Value.ApiUrl);
             client.Timeout = Timeout.InfiniteTimeSpan;
         }).RemoveAllResilienceHandlers();
     }
-
-    private static void Configure(IServiceProvider services, HttpClient client) =>
-        client.BaseAddress = new Uri(services.GetRequiredService<IOptions<ConsoleOptions>>().Value.ApiUrl);
 }

@@ -1,15 +1,19 @@
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
+using System.Net;
 using System.Text.Json;
+using Microsoft.Kiota.Abstractions.Serialization;
+using Microsoft.Kiota.Http.HttpClientLibrary.Middleware.Options;
+using Rdev.Client;
+using Models = Rdev.Client.Generated.Models;
 using Rdev.Console.Account;
 
 namespace Rdev.Console.Api;
 
 /// <summary>
-/// Every call the console makes to the rdev API, with the circuit's key. Pages talk only to this class, so the
-/// transport behind it is one file's business. Failures surface as <see cref="ApiProblemException"/>.
+/// Every call the console makes to the rdev API, through Rdev.Client with the circuit's key. Pages talk only to this
+/// class and see the console's own small records, read from the client's models by their
+/// JSON (Api/ApiModels.cs), so a page never depends on generated types. Failures surface as <see cref="ApiProblemException"/>.
 /// </summary>
-public sealed partial class RdevApi(IHttpClientFactory clients, ConsoleUser user)
+public sealed partial class RdevApi(IRdevClientFactory clients, IHttpClientFactory http, ConsoleUser user)
 {
     public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web)
     {
@@ -18,27 +22,27 @@ public sealed partial class RdevApi(IHttpClientFactory clients, ConsoleUser user
     };
 
     public Task<Page<ProjectInfo>> ProjectsAsync(CancellationToken ct = default) =>
-        GetAsync<Page<ProjectInfo>>("/api/v1/projects?limit=100", ct);
-
-    public Task<ProjectInfo> ProjectAsync(string name, CancellationToken ct = default) =>
-        GetAsync<ProjectInfo>($"/api/v1/projects/{Uri.EscapeDataString(name)}", ct);
+        CallAsync<Page<ProjectInfo>, Models.ProjectPage>(c => c.V1.Projects.GetAsync(r => r.QueryParameters.Limit = 100, ct));
 
     public Task<Page<CommandInfo>> CommandsAsync(string project, string? cursor = null, CancellationToken ct = default) =>
-        GetAsync<Page<CommandInfo>>($"/api/v1/projects/{Uri.EscapeDataString(project)}/commands?limit=50" +
-            (cursor is null ? "" : $"&cursor={Uri.EscapeDataString(cursor)}"), ct);
+        CallAsync<Page<CommandInfo>, Models.CommandPage>(c => c.V1.Projects[project].Commands.GetAsync(r =>
+        {
+            r.QueryParameters.Limit = 50;
+            r.QueryParameters.Cursor = cursor;
+        }, ct));
 
     public Task<CommandInfo> CommandAsync(Guid id, CancellationToken ct = default) =>
-        GetAsync<CommandInfo>($"/api/v1/commands/{id}", ct);
+        CallAsync<CommandInfo, Models.CommandRecord>(c => c.V1.Commands[id].GetAsync(cancellationToken: ct));
 
     public async Task<IReadOnlyList<ApprovalInfo>> ApprovalsAsync(Guid id, CancellationToken ct = default) =>
-        (await GetAsync<Page<ApprovalInfo>>($"/api/v1/commands/{id}/approvals", ct)).Items;
+        (await CallAsync<Page<ApprovalInfo>, Models.ApprovalList>(c => c.V1.Commands[id].Approvals.GetAsync(cancellationToken: ct))).Items;
 
     public async Task<ApprovalInfo> DecideAsync(Guid id, Guid approvalId, bool allow, CancellationToken ct = default)
     {
         try
         {
-            return await SendAsync<ApprovalInfo>(HttpMethod.Post, $"/api/v1/commands/{id}/approvals/{approvalId}",
-                new { decision = allow ? "allow" : "deny" }, ct);
+            return await CallAsync<ApprovalInfo, Models.ApprovalRecord>(c => c.V1.Commands[id].Approvals[approvalId].PostAsync(
+                new Models.ApprovalDecision { Decision = allow ? "allow" : "deny" }, cancellationToken: ct));
         }
         catch (ApiProblemException problem) when (problem.IsForbidden)
         {
@@ -48,94 +52,81 @@ public sealed partial class RdevApi(IHttpClientFactory clients, ConsoleUser user
     }
 
     public Task<CommandInfo> RunGitAsync(string project, IReadOnlyList<string> args, CancellationToken ct = default) =>
-        SendAsync<CommandInfo>(HttpMethod.Post, $"/api/v1/projects/{Uri.EscapeDataString(project)}/git", new { args }, ct);
+        CallAsync<CommandInfo, Models.CommandRecord>(c => c.V1.Projects[project].Git.PostAsync(new Models.GitRequest { Args = [.. args] }, cancellationToken: ct));
 
     public Task<CommandInfo> RunShellAsync(string project, string command, CancellationToken ct = default) =>
-        SendAsync<CommandInfo>(HttpMethod.Post, $"/api/v1/projects/{Uri.EscapeDataString(project)}/shell", new { command }, ct);
+        CallAsync<CommandInfo, Models.CommandRecord>(c => c.V1.Projects[project].Shell.PostAsync(new Models.ShellRequest { Command = command }, cancellationToken: ct));
 
     public Task<CommandInfo> RunClaudeAsync(string project, ClaudeRun run, CancellationToken ct = default) =>
-        SendAsync<CommandInfo>(HttpMethod.Post, $"/api/v1/projects/{Uri.EscapeDataString(project)}/claude", run, ct);
+        CallAsync<CommandInfo, Models.CommandRecord>(c => c.V1.Projects[project].Claude.PostAsync(
+            new Models.ClaudeRequest { Prompt = run.Prompt, KeepOpen = run.KeepOpen, Model = run.Model, SessionId = run.SessionId },
+            cancellationToken: ct));
 
     public Task SendMessageAsync(Guid id, string text, CancellationToken ct = default) =>
-        SendAsync<JsonElement>(HttpMethod.Post, $"/api/v1/commands/{id}/messages", new { text }, ct);
+        CallAsync(c => c.V1.Commands[id].Messages.PostAsync(new Models.SessionMessage { Text = text }, cancellationToken: ct));
 
     /// <summary><paramref name="action"/> is <c>cancel</c>, <c>interrupt</c> or <c>close</c>.</summary>
-    public Task ActAsync(Guid id, string action, CancellationToken ct = default) =>
-        SendAsync<JsonElement>(HttpMethod.Post, $"/api/v1/commands/{id}/{action}", new { }, ct);
+    public Task ActAsync(Guid id, string action, CancellationToken ct = default) => action switch
+    {
+        "cancel" => CallAsync(c => c.V1.Commands[id].Cancel.PostAsync(cancellationToken: ct)),
+        "interrupt" => CallAsync(c => c.V1.Commands[id].Interrupt.PostAsync(cancellationToken: ct)),
+        "close" => CallAsync(c => c.V1.Commands[id].Close.PostAsync(cancellationToken: ct)),
+        _ => throw new ArgumentOutOfRangeException(nameof(action), action, "cancel, interrupt or close"),
+    };
 
     public async Task<IReadOnlyList<ConfigItemSummary>> ConfigItemsAsync(string project, string type, CancellationToken ct = default) =>
-        (await GetAsync<Page<ConfigItemSummary>>(ConfigPath(project, type) + "?limit=100", ct)).Items;
+        (await CallAsync<Page<ConfigItemSummary>, Models.ConfigItemPage>(c => c.V1.Projects[project].ClaudeConfig[type].GetAsync(
+            r => r.QueryParameters.Limit = 100, ct))).Items;
 
-    public async Task<ConfigItem> ConfigItemAsync(string project, string type, string name, CancellationToken ct = default)
-    {
-        using var response = await SendRawAsync(HttpMethod.Get, ConfigPath(project, type, name), null, null, ct);
-        return await ItemAsync(response, ct);
-    }
+    public Task<ConfigItem> ConfigItemAsync(string project, string type, string name, CancellationToken ct = default) =>
+        ItemAsync((c, headers) => c.V1.Projects[project].ClaudeConfig[type][name].GetAsync(r => r.Options.Add(headers), ct));
 
-    public async Task<ConfigItem> CreateConfigItemAsync(string project, string type, string name, string content, CancellationToken ct = default)
-    {
-        using var response = await SendRawAsync(HttpMethod.Post, ConfigPath(project, type), new { name, content }, null, ct);
-        return await ItemAsync(response, ct);
-    }
+    public Task<ConfigItem> CreateConfigItemAsync(string project, string type, string name, string content, CancellationToken ct = default) =>
+        ItemAsync((c, headers) => c.V1.Projects[project].ClaudeConfig[type].PostAsync(
+            new Models.CreateConfigItemRequest { Name = name, Content = content }, r => r.Options.Add(headers), ct));
 
     /// <summary>Replaces the item only if it is still the version <paramref name="etag"/> names: a 412 otherwise.</summary>
-    public async Task<ConfigItem> UpdateConfigItemAsync(string project, string type, string name, string content, string etag, CancellationToken ct = default)
-    {
-        using var response = await SendRawAsync(HttpMethod.Put, ConfigPath(project, type, name), new { content }, etag, ct);
-        return await ItemAsync(response, ct);
-    }
-
-    public async Task DeleteConfigItemAsync(string project, string type, string name, string etag, CancellationToken ct = default)
-    {
-        using var response = await SendRawAsync(HttpMethod.Delete, ConfigPath(project, type, name), null, etag, ct);
-    }
-
-    private static string ConfigPath(string project, string type, string? item = null) =>
-        $"/api/v1/projects/{Uri.EscapeDataString(project)}/claude-config/{Uri.EscapeDataString(type)}" +
-        (item is null ? "" : "/" + Uri.EscapeDataString(item));
-
-    private static async Task<ConfigItem> ItemAsync(HttpResponseMessage response, CancellationToken ct)
-    {
-        var item = (await response.Content.ReadFromJsonAsync<ConfigItem>(Json, ct))!;
-        return item with { ETag = response.Headers.ETag?.ToString() ?? "" };
-    }
-
-    private async Task<T> GetAsync<T>(string path, CancellationToken ct)
-    {
-        using var response = await SendRawAsync(HttpMethod.Get, path, null, null, ct);
-        return (await response.Content.ReadFromJsonAsync<T>(Json, ct))!;
-    }
-
-    private async Task<T> SendAsync<T>(HttpMethod method, string path, object body, CancellationToken ct)
-    {
-        using var response = await SendRawAsync(method, path, body, null, ct);
-        return (await response.Content.ReadFromJsonAsync<T>(Json, ct))!;
-    }
-
-    private async Task<HttpResponseMessage> SendRawAsync(HttpMethod method, string path, object? body, string? ifMatch, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", await user.KeyAsync());
-        if (body is not null)
+    public Task<ConfigItem> UpdateConfigItemAsync(string project, string type, string name, string content, string etag, CancellationToken ct = default) =>
+        ItemAsync((c, headers) => c.V1.Projects[project].ClaudeConfig[type][name].PutAsync(new Models.UpdateConfigItemRequest { Content = content }, r =>
         {
-            request.Content = JsonContent.Create(body, options: Json);
-        }
+            r.Headers.Add("If-Match", etag);
+            r.Options.Add(headers);
+        }, ct));
 
-        if (ifMatch is not null)
+    public Task DeleteConfigItemAsync(string project, string type, string name, string etag, CancellationToken ct = default) =>
+        CallAsync(async c =>
         {
-            request.Headers.TryAddWithoutValidation("If-Match", ifMatch);
-        }
+            await c.V1.Projects[project].ClaudeConfig[type][name].DeleteAsync(r => r.Headers.Add("If-Match", etag), ct);
+            return true;
+        });
 
-        var response = await clients.CreateClient(ApiClients.Calls).SendAsync(request, ct);
-        if (!response.IsSuccessStatusCode)
+    /// <summary>A config item with its ETag, which Rdev.Client does not expose: read with Kiota's headers inspection.</summary>
+    private async Task<ConfigItem> ItemAsync(Func<RdevClient, HeadersInspectionHandlerOption, Task<Models.ConfigItem?>> send)
+    {
+        var headers = new HeadersInspectionHandlerOption { InspectResponseHeaders = true };
+        var item = await CallAsync<ConfigItem, Models.ConfigItem>(c => send(c, headers));
+        return item with { ETag = headers.ResponseHeaders.TryGetValue("ETag", out var etag) ? etag.FirstOrDefault() ?? "" : "" };
+    }
+
+    /// <summary>Calls the API as the signed-in key and reads the answer (a generated model) as the console's record, by its JSON.</summary>
+    private async Task<T> CallAsync<T, TModel>(Func<RdevClient, Task<TModel?>> call) where TModel : IParsable
+    {
+        var answer = await CallAsync(call);
+        var json = answer is null ? "null" : await KiotaJsonSerializer.SerializeAsStringAsync(answer, serializeOnlyChangedValues: false);
+        return JsonSerializer.Deserialize<T>(json, Json)!;
+    }
+
+    private async Task<TResult> CallAsync<TResult>(Func<RdevClient, Task<TResult>> call)
+    {
+        var client = clients.Create(await user.KeyAsync());
+        try
         {
-            using (response)
-            {
-                throw await ApiProblemException.ReadAsync(response, ct);
-            }
+            return await call(client);
         }
-
-        return response;
+        catch (RdevProblemException problem)
+        {
+            throw new ApiProblemException((HttpStatusCode)problem.Status, problem.Code, problem.Message);
+        }
     }
 }
 
