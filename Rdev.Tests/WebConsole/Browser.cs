@@ -30,6 +30,8 @@ public sealed class Browser : IAsyncLifetime
     public async Task InitializeAsync()
     {
         playwright = await Playwright.CreateAsync();
+        // A Claude session's first turn starts the real CLI: seconds, not Playwright's default 5.
+        Assertions.SetDefaultExpectTimeout(30_000);
         // As root (CI), Chromium's sandbox cannot start; the pages are the test's own.
         Chromium = await playwright.Chromium.LaunchAsync(new() { ExecutablePath = ChromiumPath, Headless = true, Args = ["--no-sandbox"] });
     }

@@ -126,6 +126,31 @@ public sealed class ConsoleTests(ConsoleHost host, Browser browser) : IClassFixt
     }
 
     [Fact]
+    public async Task AKeptOpenClaudeSessionRunFromTheFormTakesAMessageAndCloses()
+    {
+        var page = await browser.NewPageAsync(host.Url);
+        await SignInAsync(page, CommandsHost.AdminKey);
+
+        await page.GotoAsync($"run?project={ConsoleHost.Project}");
+        await page.GetByRole(AriaRole.Radio, new() { Name = "claude" }).CheckAsync();
+        await page.GetByLabel("Prompt").FillAsync("hello from the console");
+        await page.GetByLabel("Keep the session open for follow-up messages").CheckAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Run", Exact = true }).ClickAsync();
+
+        await Expect(page.Locator(".event.assistant").First).ToContainTextAsync("echo: hello from the console");
+        await Expect(page.GetByTestId("status")).ToHaveTextAsync("waiting for input");
+        await page.GetByLabel("Message to the session").FillAsync("and a second thing");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Send" }).ClickAsync();
+        await Expect(page.Locator(".event.message")).ToContainTextAsync("and a second thing");
+        await Expect(page.Locator(".event.assistant").Last).ToContainTextAsync("echo: and a second thing");
+        await Expect(page.Locator(".event.result")).ToHaveCountAsync(2);
+
+        await page.GetByRole(AriaRole.Button, new() { Name = "Close", Exact = true }).ClickAsync();
+        await Expect(page.GetByTestId("status")).ToHaveTextAsync("succeeded");
+        await Expect(page.GetByRole(AriaRole.Button, new() { Name = "Send" })).ToHaveCountAsync(0);
+    }
+
+    [Fact]
     public async Task AForbiddenCallShowsTheApisProblemAsAMessage()
     {
         var page = await browser.NewPageAsync(host.Url);
