@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs rdev on this machine: the Aspire AppHost with its dashboard, Postgres, the API and discovery,
+# Runs rdev on this machine: the Aspire AppHost with its dashboard, Postgres, the API, discovery and the web console,
 # on the embedded default (local runtime). Installs the PostgreSQL server first when neither it nor a
 # container engine is available. Extra arguments go to the AppHost (e.g. Rdev:Postgres=container).
 # Once the api is ready the AppHost prints its URL, the /docs URL and a ready `rdev login` line; the key in that line

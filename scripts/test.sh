@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# The whole test suite on a fresh machine: installs the PostgreSQL server and the pinned Claude Code CLI (npm, for
-# the session tests) when missing, starts a throw-away cluster on a free loopback port, builds in Release with
+# The whole test suite on a fresh machine: installs the PostgreSQL server, the pinned Claude Code CLI (npm, for
+# the session tests) and Chromium (apt, for the web console's browser tests) when missing, starts a throw-away cluster on a free loopback port, builds in Release with
 # warnings as errors, fails on any referenced package with a known vulnerability, runs every test, and prints
 # "N passed, N failed, N skipped". Stops the cluster on exit. Exits non-zero when any test fails.
 #   --fast   leaves out the Slow tests (real processes, the AppHost, chaos and outages) for a quick check while working;
@@ -14,6 +14,10 @@ bin=$(scripts/pg-bin.sh)
 # The Claude session tests drive the real, pinned Claude Code CLI.
 RDEV_TEST_CLAUDE=$(scripts/ensure-claude.sh)
 export RDEV_TEST_CLAUDE
+# The web console's browser tests drive the system's Chromium and keep their screenshots after the run.
+RDEV_TEST_CHROMIUM=$(scripts/ensure-chromium.sh)
+export RDEV_TEST_CHROMIUM
+export RDEV_TEST_SCREENSHOTS="${RDEV_TEST_SCREENSHOTS:-$PWD/TestResults/screenshots}"
 # The OpenAPI lint test runs the pinned Redocly CLI (npm).
 RDEV_TEST_REDOCLY=$(scripts/ensure-redocly.sh)
 export RDEV_TEST_REDOCLY
@@ -82,6 +86,7 @@ for trx in "$results"/*.trx; do
   skipped=$((skipped + $(get notExecuted)))
 done
 if [ "$status" -ne 0 ] && [ "$failed" -eq 0 ]; then failed=1; fi
+if [ -d "$RDEV_TEST_SCREENSHOTS" ]; then echo "Browser screenshots: $RDEV_TEST_SCREENSHOTS"; fi
 echo "$passed passed, $failed failed, $skipped skipped"
 grep '^WARNING' <<<"$vulnerabilities" || true
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -25,7 +25,7 @@ public sealed partial class AspireManifestConsistencyTests
     public void TheManifestStillHasTheResourcesTheBaseWasWrittenFor()
     {
         // A new resource in the AppHost needs a folder here too; this names it instead of a vaguer failure below.
-        Assert.Equal(["api", "bootstrap-admin-secret", "discovery", "postgres", "postgres-password", "rdevdb"],
+        Assert.Equal(["api", "bootstrap-admin-secret", "console", "discovery", "postgres", "postgres-password", "rdevdb"],
             Resources.Select(r => r.Key).Order(StringComparer.Ordinal));
     }
 

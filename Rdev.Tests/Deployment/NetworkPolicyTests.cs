@@ -43,9 +43,19 @@ public sealed class NetworkPolicyTests
     }
 
     [KustomizeFact]
-    public void ApiAcceptsConnectionsOnlyFromTheIngressControllerNamespaceOnItsPort()
+    public void ApiAcceptsConnectionsOnlyFromTheIngressControllerNamespaceAndTheConsoleOnItsPort()
     {
-        Assert.Equal(["namespace{kubernetes.io/metadata.name=ingress-nginx} TCP/8080"], Rules(Pod("Deployment", "api"), "Ingress"));
+        Assert.Equal(["namespace{kubernetes.io/metadata.name=ingress-nginx} TCP/8080", $"pods{{app=console,{PartOf}}} TCP/8080"],
+            Rules(Pod("Deployment", "api"), "Ingress"));
+    }
+
+    [KustomizeFact]
+    public void ConsoleAcceptsConnectionsOnlyFromTheIngressControllerAndReachesOnlyTheApiAndDns()
+    {
+        Assert.Equal(["namespace{kubernetes.io/metadata.name=ingress-nginx} TCP/8080"], Rules(Pod("Deployment", "console"), "Ingress"));
+        Assert.Equal(
+            ["namespace{kubernetes.io/metadata.name=kube-system} pods{k8s-app=kube-dns} UDP/53 TCP/53", $"pods{{app=api,{PartOf}}} TCP/8080"],
+            Rules(Pod("Deployment", "console"), "Egress"));
     }
 
     [KustomizeFact]

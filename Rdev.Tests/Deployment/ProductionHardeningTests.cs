@@ -8,9 +8,9 @@ public sealed class ProductionHardeningTests
     private static Rendered Production => Kustomize.Render(Kustomize.Production);
 
     [KustomizeFact]
-    public void ProductionOverlayRendersAllThreeWorkloads()
+    public void ProductionOverlayRendersAllFourWorkloads()
     {
-        Assert.Equal(["Deployment/api", "Deployment/discovery", "StatefulSet/postgres"],
+        Assert.Equal(["Deployment/api", "Deployment/console", "Deployment/discovery", "StatefulSet/postgres"],
             Production.Workloads.Select(w => w.Describe()).Order(StringComparer.Ordinal));
     }
 
@@ -31,9 +31,9 @@ public sealed class ProductionHardeningTests
     }
 
     [KustomizeFact]
-    public void ApiAndDiscoveryAreLiveOnHealthAndReadyOnReady()
+    public void ApiDiscoveryAndConsoleAreLiveOnHealthAndReadyOnReady()
     {
-        foreach (var name in new[] { "api", "discovery" })
+        foreach (var name in new[] { "api", "discovery", "console" })
         {
             var container = Production.Single("Deployment", name).Containers().Single();
             Assert.Equal("/health", container.Str("livenessProbe.httpGet.path"));
@@ -111,6 +111,7 @@ public sealed class ProductionHardeningTests
         Assert.Equal(("rdev-api", "true"), PodAccount("Deployment", "api"));
         Assert.Equal(("rdev-discovery", "true"), PodAccount("Deployment", "discovery"));
         Assert.Equal("false", Production.Single("StatefulSet", "postgres").PodSpec().Str("automountServiceAccountToken"));
+        Assert.Equal("false", Production.Single("Deployment", "console").PodSpec().Str("automountServiceAccountToken"));
         foreach (var account in Production.OfKind("ServiceAccount"))
         {
             Assert.True(account.Str("automountServiceAccountToken") == "false", $"ServiceAccount {account.Name()} mounts its token by default");
@@ -164,7 +165,12 @@ public sealed class ProductionHardeningTests
     [InlineData("/docs", false)]
     [InlineData("/openapi/v1.json", false)]
     [InlineData("/apiary", false)]
-    public void TheIngressRoutesOnlyTheApiOutOfTheCluster(string path, bool routed)
+    [InlineData("/console", true)]
+    [InlineData("/console/_blazor", true)]
+    [InlineData("/console/commands/0190a5c1-0000-7000-8000-000000000000", true)]
+    [InlineData("/consoles", false)]
+    [InlineData("/", false)]
+    public void TheIngressRoutesOnlyTheApiAndTheConsoleOutOfTheCluster(string path, bool routed)
     {
         var paths = Production.OfKind("Ingress")
             .SelectMany(i => i.Objects("spec.rules")).SelectMany(r => r.Objects("http.paths"))

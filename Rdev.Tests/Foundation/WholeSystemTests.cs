@@ -7,14 +7,14 @@ using Microsoft.Extensions.Logging;
 
 namespace Rdev.Tests.Foundation;
 
-/// <summary>The whole AppHost: the real PostgreSQL server as an executable, api and discovery as processes.</summary>
+/// <summary>The whole AppHost: the real PostgreSQL server as an executable, api, discovery and console as processes.</summary>
 [Trait("Category", "Slow")]
 public sealed class WholeSystemTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(3);
 
     [Fact]
-    public async Task AppHostStartsPostgresApiAndDiscoveryAndTheApiAnswers()
+    public async Task AppHostStartsPostgresApiDiscoveryAndConsoleAndTheyAnswer()
     {
         var state = Directory.CreateTempSubdirectory("rdev-apphost-");
         try
@@ -44,6 +44,12 @@ public sealed class WholeSystemTests
 
             using var discovery = app.CreateHttpClient("discovery");
             Assert.Equal(HttpStatusCode.OK, (await discovery.GetAsync("/ready", cts.Token)).StatusCode);
+
+            // The console serves its sign-in page; it finds the api through service discovery (docs/console.md).
+            await app.ResourceNotifications.WaitForResourceHealthyAsync("console", cts.Token).WaitAsync(StartTimeout);
+            using var console = app.CreateHttpClient("console");
+            var signIn = await console.GetStringAsync("/signin", cts.Token);
+            Assert.Contains("API key", signIn, StringComparison.Ordinal);
 
             // The first run seeds a sample git project in the local projects root.
             Assert.True(Directory.Exists(Path.Combine(state.FullName, "projects", "hello", ".git")));
