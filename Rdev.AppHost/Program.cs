@@ -28,6 +28,7 @@ builder.AddProject<Projects.Rdev_Discovery>("discovery")
 builder.AddProject<Projects.Rdev_Console>("console")
     .WithReference(api).WaitFor(api)
     .WithHttpHealthCheck("/health")
-    .WithExternalHttpEndpoints();
+    .WithExternalHttpEndpoints()
+    .PrintConsoleUrlWhenReady();
 
 builder.Build().Run();

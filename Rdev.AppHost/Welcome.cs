@@ -24,6 +24,26 @@ internal static class Welcome
         });
     }
 
+    /// <summary>The web console's URL, once it is ready: a person signs in there with the same key.</summary>
+    public static IResourceBuilder<ProjectResource> PrintConsoleUrlWhenReady(this IResourceBuilder<ProjectResource> console)
+    {
+        if (console.ApplicationBuilder.ExecutionContext.IsPublishMode)
+        {
+            return console;
+        }
+
+        return console.OnResourceReady(async (resource, _, cancellationToken) =>
+        {
+            var url = resource.GetEndpoint("http").Url.TrimEnd('/');
+            await Console.Out.WriteAsync($"""
+
+                rdev's web console is ready: {url} (sign in with the key of the rdev login line; docs/console.md)
+
+                """.AsMemory(), cancellationToken);
+            await Console.Out.FlushAsync(cancellationToken);
+        });
+    }
+
     internal static string Text(string url, string? key)
     {
         var login = key is null
