@@ -151,7 +151,7 @@ internal sealed class EventStreamReader(HttpClient http, AuthenticationHeaderVal
 }
 
 /// <summary>What a stream reader tells <see cref="RdevClient.OnReconnect"/> before it reconnects.</summary>
-/// <param name="Path">The stream's path.</param>
+/// <param name="Path">The stream's URL.</param>
 /// <param name="LastEventId">The id it resumes after (sent as <c>Last-Event-ID</c>).</param>
 /// <param name="Attempt">1 for the first reconnect after a failure, counting up while reconnects fail.</param>
 /// <param name="Delay">How long it waits first.</param>

@@ -15,8 +15,8 @@ if [ "${1:-}" != "--client-only" ]; then
 fi
 
 dotnet tool restore >/dev/null
-# Kiota asks GitHub for a newer release unless told not to; the generation itself needs no network.
-export KIOTA_UPDATE_DISABLED=true KIOTA_TUTORIAL_ENABLED=false
+# Generating needs no network (Kiota's check for a newer release only warns when it cannot reach GitHub).
+export KIOTA_TUTORIAL_ENABLED=false KIOTA_CLI_TELEMETRY_OPTOUT=true
 # --clean-output empties Generated/, so keep its .editorconfig (it marks the folder as generated code).
 editorconfig=$(cat Rdev.Client/Generated/.editorconfig)
 dotnet kiota generate --language CSharp --openapi docs/openapi.json --output Rdev.Client/Generated \

@@ -37,6 +37,14 @@ public static class OpenApiConventions
         document.Components.Schemas.Remove("HttpValidationProblemDetails");
         foreach (var operation in document.Paths.Values.SelectMany(p => p.Operations?.Values ?? Enumerable.Empty<OpenApiOperation>()))
         {
+            if (operation.RequestBody is not null)
+            {
+                // Any body: the request size limits and the JSON-only input formatter answer these before the handler.
+                operation.Responses ??= new OpenApiResponses();
+                operation.Responses.TryAdd("413", ProblemAnswer("The body is larger than the endpoint accepts."));
+                operation.Responses.TryAdd("415", ProblemAnswer("The body is not `application/json`."));
+            }
+
             foreach (var (status, response) in operation.Responses ?? new OpenApiResponses())
             {
                 if (response.Content?.TryGetValue("application/problem+json", out var media) == true)
@@ -72,6 +80,12 @@ public static class OpenApiConventions
         // Those were its only uses (the lint test would report a dangling reference).
         document.Components.Schemas.Remove("JsonNode");
     }
+
+    private static OpenApiResponse ProblemAnswer(string description) => new()
+    {
+        Description = description,
+        Content = new Dictionary<string, OpenApiMediaType> { ["application/problem+json"] = new() },
+    };
 
     /// <summary>An example of a text answer (plain text, an event stream), whose schema is a string.</summary>
     public static RouteHandlerBuilder WithTextExample(this RouteHandlerBuilder builder, string contentType, string example) =>
@@ -116,6 +130,8 @@ public static class OpenApiConventions
             404 => ("Not Found", "There is no project 'pantheon' that this key may use.", ProblemCodes.NotFound),
             409 => ("Conflict", "Project 'pantheon' is unavailable now. Its status is 'starting'.", ProblemCodes.ProjectUnavailable),
             412 => ("Precondition Failed", "The item changed since it was read; read it again.", ProblemCodes.PreconditionFailed),
+            413 => ("Payload Too Large", "The request body is larger than this endpoint accepts.", ProblemCodes.PayloadTooLarge),
+            415 => ("Unsupported Media Type", "The request body's Content-Type is not one this endpoint accepts.", ProblemCodes.UnsupportedMediaType),
             428 => ("Precondition Required", "Send If-Match with the item's ETag (or *).", ProblemCodes.PreconditionRequired),
             503 => ("Kubernetes unavailable", "The Kubernetes API is unavailable. Retry later.", ProblemCodes.KubernetesUnavailable),
             _ => ("Error", "The request failed.", ProblemCodes.BadRequest),

@@ -8,7 +8,7 @@ namespace Rdev.Api.Infrastructure;
 
 /// <summary>
 /// Describes API key authentication in the OpenAPI document: the two ways to send a key as security schemes, and on
-/// every operation that needs a key, its scope plus the 401, 403 and 429 problem answers with examples (their schema
+/// every operation that needs a key, its scope plus the 401, 403, 429 and 503 problem answers with examples (their schema
 /// is <see cref="OpenApiConventions.ProblemSchema"/>).
 /// </summary>
 public static class OpenApiSecurity
@@ -72,6 +72,8 @@ public static class OpenApiSecurity
             "The key lacks the scope, or the client address is outside the key's `allowed_ips`."));
         operation.Responses.TryAdd("429", Problem(429, ProblemCodes.RateLimited, "Too Many Requests", "This API key has used its request allowance; retry after 1 s.",
             "The key's token bucket (or, without a valid key, the client address's) is empty. See `Retry-After` and the `RateLimit-*` headers."));
+        operation.Responses.TryAdd("503", Problem(503, ProblemCodes.ServiceUnavailable, "Service Unavailable", "The key cannot be checked now. Retry later.",
+            "A dependency is down (e.g. the database, so a key not yet cached cannot be checked). See `Retry-After`."));
         return Task.CompletedTask;
     }
 
@@ -84,7 +86,12 @@ public static class OpenApiSecurity
             {
                 Example = new JsonObject
                 {
-                    ["type"] = status == 429 ? "https://tools.ietf.org/html/rfc6585#section-4" : $"https://tools.ietf.org/html/rfc9110#section-15.5.{status - 399}",
+                    ["type"] = status switch
+                    {
+                        429 => "https://tools.ietf.org/html/rfc6585#section-4",
+                        503 => "https://tools.ietf.org/html/rfc9110#section-15.6.4",
+                        _ => $"https://tools.ietf.org/html/rfc9110#section-15.5.{status - 399}",
+                    },
                     ["title"] = title,
                     ["status"] = status,
                     ["detail"] = detail,

@@ -17,8 +17,7 @@ public static class SessionsApi
     public static IEndpointRouteBuilder MapSessionsApi(this IEndpointRouteBuilder app)
     {
         var command = app.MapGroup("/api/v1/commands/{id:guid}").WithTags("Claude sessions")
-            .ProducesProblem(StatusCodes.Status404NotFound)
-            .ProducesProblem(StatusCodes.Status409Conflict);
+            .ProducesProblem(StatusCodes.Status404NotFound);
         command.MapGet("/approvals", ListApprovals).RequireAuthorization(Scopes.CommandsRead)
             .WithName(nameof(ListApprovals))
             .WithSummary("The tool-permission requests of a Claude command")
@@ -27,20 +26,24 @@ public static class SessionsApi
             .AddEndpointFilter<ValidationFilter<ApprovalDecision>>()
             .WithName("DecideApproval")
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Allow or deny a pending tool use; the answer goes to the CLI")
             .WithExamples(SessionsOpenApi.Decision, "200", SessionsOpenApi.Decided);
         command.MapPost("/messages", SendMessage).RequireAuthorization(Scopes.CommandsRun)
             .AddEndpointFilter<ValidationFilter<SessionMessage>>()
             .WithName(nameof(SendMessage))
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Queue a follow-up user message; sent in order, one turn at a time")
             .WithExamples(SessionsOpenApi.Message, "202", SessionsOpenApi.Accepted);
         command.MapPost("/interrupt", Interrupt).RequireAuthorization(Scopes.CommandsRun)
             .WithName("InterruptSession")
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("Stop the current turn; the session stays")
             .WithExamples(null, "202", SessionsOpenApi.Accepted);
         command.MapPost("/close", Close).RequireAuthorization(Scopes.CommandsRun)
             .WithName("CloseSession")
+            .ProducesProblem(StatusCodes.Status409Conflict)
             .WithSummary("End the session after its current turn")
             .WithExamples(null, "202", SessionsOpenApi.Accepted);
 

@@ -56,6 +56,7 @@ namespace Rdev.Client.Generated.Api.V1.Keys
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 401 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 403 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
+        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Rdev.Client.Generated.Models.KeyPage?> GetAsync(Action<RequestConfiguration<global::Rdev.Client.Generated.Api.V1.Keys.KeysRequestBuilder.KeysRequestBuilderGetQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -72,6 +73,7 @@ namespace Rdev.Client.Generated.Api.V1.Keys
                 { "401", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "403", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "429", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "503", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Rdev.Client.Generated.Models.KeyPage>(requestInfo, global::Rdev.Client.Generated.Models.KeyPage.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }
@@ -85,7 +87,10 @@ namespace Rdev.Client.Generated.Api.V1.Keys
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 400 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 401 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 403 status code</exception>
+        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 413 status code</exception>
+        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 415 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
+        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Rdev.Client.Generated.Models.CreatedKeyResponse?> PostAsync(global::Rdev.Client.Generated.Models.CreateKeyRequest body, Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -102,7 +107,10 @@ namespace Rdev.Client.Generated.Api.V1.Keys
                 { "400", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "401", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "403", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "413", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "415", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "429", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "503", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Rdev.Client.Generated.Models.CreatedKeyResponse>(requestInfo, global::Rdev.Client.Generated.Models.CreatedKeyResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }

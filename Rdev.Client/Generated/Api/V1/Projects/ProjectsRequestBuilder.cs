@@ -56,6 +56,7 @@ namespace Rdev.Client.Generated.Api.V1.Projects
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 401 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 403 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
+        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Rdev.Client.Generated.Models.ProjectPage?> GetAsync(Action<RequestConfiguration<global::Rdev.Client.Generated.Api.V1.Projects.ProjectsRequestBuilder.ProjectsRequestBuilderGetQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -72,6 +73,7 @@ namespace Rdev.Client.Generated.Api.V1.Projects
                 { "401", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "403", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "429", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "503", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Rdev.Client.Generated.Models.ProjectPage>(requestInfo, global::Rdev.Client.Generated.Models.ProjectPage.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }

@@ -42,6 +42,7 @@ namespace Rdev.Client.Generated.Api.V1.Keys.Item
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 403 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 404 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
+        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task DeleteAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -58,6 +59,7 @@ namespace Rdev.Client.Generated.Api.V1.Keys.Item
                 { "403", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "404", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "429", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "503", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             await RequestAdapter.SendNoContentAsync(requestInfo, errorMapping, cancellationToken).ConfigureAwait(false);
         }
@@ -71,6 +73,7 @@ namespace Rdev.Client.Generated.Api.V1.Keys.Item
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 403 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 404 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
+        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Rdev.Client.Generated.Models.KeyResponse?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -87,6 +90,7 @@ namespace Rdev.Client.Generated.Api.V1.Keys.Item
                 { "403", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "404", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "429", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "503", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Rdev.Client.Generated.Models.KeyResponse>(requestInfo, global::Rdev.Client.Generated.Models.KeyResponse.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }

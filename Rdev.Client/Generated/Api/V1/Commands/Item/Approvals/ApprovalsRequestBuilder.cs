@@ -55,8 +55,8 @@ namespace Rdev.Client.Generated.Api.V1.Commands.Item.Approvals
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 401 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 403 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 404 status code</exception>
-        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 409 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
+        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Rdev.Client.Generated.Models.ApprovalList?> GetAsync(Action<RequestConfiguration<DefaultQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -72,8 +72,8 @@ namespace Rdev.Client.Generated.Api.V1.Commands.Item.Approvals
                 { "401", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "403", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "404", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
-                { "409", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "429", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "503", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Rdev.Client.Generated.Models.ApprovalList>(requestInfo, global::Rdev.Client.Generated.Models.ApprovalList.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }

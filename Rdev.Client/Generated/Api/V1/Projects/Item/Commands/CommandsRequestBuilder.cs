@@ -44,6 +44,7 @@ namespace Rdev.Client.Generated.Api.V1.Projects.Item.Commands
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 403 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 404 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
+        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
 #nullable enable
         public async Task<global::Rdev.Client.Generated.Models.CommandPage?> GetAsync(Action<RequestConfiguration<global::Rdev.Client.Generated.Api.V1.Projects.Item.Commands.CommandsRequestBuilder.CommandsRequestBuilderGetQueryParameters>>? requestConfiguration = default, CancellationToken cancellationToken = default)
@@ -61,6 +62,7 @@ namespace Rdev.Client.Generated.Api.V1.Projects.Item.Commands
                 { "403", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "404", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "429", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "503", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };
             return await RequestAdapter.SendAsync<global::Rdev.Client.Generated.Models.CommandPage>(requestInfo, global::Rdev.Client.Generated.Models.CommandPage.CreateFromDiscriminatorValue, errorMapping, cancellationToken).ConfigureAwait(false);
         }

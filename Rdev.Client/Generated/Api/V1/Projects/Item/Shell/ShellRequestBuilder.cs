@@ -45,6 +45,8 @@ namespace Rdev.Client.Generated.Api.V1.Projects.Item.Shell
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 403 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 404 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 409 status code</exception>
+        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 413 status code</exception>
+        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 415 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
 #if NETSTANDARD2_1_OR_GREATER || NETCOREAPP3_1_OR_GREATER
@@ -65,6 +67,8 @@ namespace Rdev.Client.Generated.Api.V1.Projects.Item.Shell
                 { "403", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "404", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "409", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "413", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "415", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "429", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "503", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
             };

@@ -117,6 +117,8 @@ namespace Rdev.Client.Generated.Api.V1.Projects.Item.ClaudeConfig.Item.Item
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 404 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 409 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 412 status code</exception>
+        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 413 status code</exception>
+        /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 415 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 428 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 429 status code</exception>
         /// <exception cref="global::Rdev.Client.Generated.Models.Problem">When receiving a 503 status code</exception>
@@ -139,6 +141,8 @@ namespace Rdev.Client.Generated.Api.V1.Projects.Item.ClaudeConfig.Item.Item
                 { "404", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "409", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "412", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "413", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
+                { "415", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "428", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "429", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
                 { "503", global::Rdev.Client.Generated.Models.Problem.CreateFromDiscriminatorValue },
