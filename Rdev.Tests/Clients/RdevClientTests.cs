@@ -23,12 +23,14 @@ public sealed class RdevClientTests(RdevClientTests.Fixture fixture) : IClassFix
 
         public RdevClient Admin { get; private set; } = null!;
 
+        public string Workspace { get; private set; } = null!;
+
         public async Task InitializeAsync()
         {
             await Host.InitializeAsync();
             Runner = Host.StartReplica().Factory;
             Admin = ClientOf(Runner, CommandsHost.AdminKey);
-            var workspace = await Host.AddProjectAsync(Project, maxConcurrent: 50);
+            var workspace = Workspace = await Host.AddProjectAsync(Project, maxConcurrent: 50);
             GitConfinementTests.Git(workspace, "init", "-q", "-b", "main");
             GitConfinementTests.Git(workspace, "config", "user.name", "rdev test");
             GitConfinementTests.Git(workspace, "config", "user.email", "test@example.invalid");
@@ -74,9 +76,12 @@ public sealed class RdevClientTests(RdevClientTests.Fixture fixture) : IClassFix
     public async Task StreamReaderResumesAcrossAReplicaGoingAwayWithEveryLineExactlyOnce()
     {
         const int lines = 2000;
+        // The second half waits for a gate the test opens only after the cut, so the stream cannot have ended before it.
+        var gate = Path.Combine(fixture.Workspace, $"gate-{Guid.NewGuid():N}");
         var command = await admin.V1.Projects[Project].Shell.PostAsync(new ShellRequest
         {
-            Command = $"i=1; while [ $i -le {lines} ]; do echo \"line $i\"; if [ $((i % 100)) -eq 0 ]; then sleep 0.2; fi; i=$((i+1)); done",
+            Command = $"i=1; while [ $i -le {lines} ]; do echo \"line $i\"; " +
+                $"if [ $i -eq {lines / 2} ]; then while [ ! -e {Path.GetFileName(gate)} ]; do sleep 0.05; done; fi; i=$((i+1)); done",
         });
 
         // The reader reaches the API through a proxy, like clients behind a load balancer during a rollout; the runner
@@ -93,12 +98,12 @@ public sealed class RdevClientTests(RdevClientTests.Fixture fixture) : IClassFix
         await foreach (var e in client.StreamCommandAsync(command!.Id!.Value).WithCancellation(Timeout()))
         {
             events.Add(e);
-            // At the first output the command has 4 s of writing ahead, so the stream is live when it is cut.
             if (e.Output is not null && proxy.Cuts == 0)
             {
-                // Mid-stream: the connection drops, and the traffic moves to a fresh replica.
+                // Mid-stream: the connection drops, and the traffic moves to a fresh replica; then the command goes on.
                 proxy.Target = fixture.Host.StartReplica().Factory.Server.CreateHandler();
                 proxy.Cut();
+                await File.WriteAllTextAsync(gate, "");
             }
         }
 
