@@ -29,21 +29,25 @@ public static class RunFolder
 
     /// <summary>
     /// $1 the keeper script, $2 runs root, $3 id, $4 workspace, $5 1 when the command reads input, $6 the per-stream cap,
-    /// then the command. Enters the workspace, creates the folder, launches the keeper in a session of its own (so it
-    /// outlives this exec, its connection and the API), waits for the command's process group and prints it as the
-    /// first stderr line, <c>rdev-pgid:&lt;pgid&gt;</c>.
+    /// $7 the follow script or empty, then the command. Enters the workspace, creates the folder, launches the keeper in
+    /// a session of its own (so it outlives this exec, its connection and the API), waits for the command's process
+    /// group and prints it as the first stderr line, <c>rdev-pgid:&lt;pgid&gt;</c>. With a follow script it then becomes
+    /// <see cref="FollowScript"/> from offset 0, so the exec that started the command also carries its output (one exec
+    /// instead of two before the first byte). The keeper is launched from a subshell that exits at once, so it is no
+    /// descendant of the exec, which may be killed as a process tree when its connection drops.
     /// </summary>
     public const string StartScript = """
-        k=$1; d=${2:-${TMPDIR:-/tmp}/rdev}/$3; w=$4; i=$5; c=$6; shift 6
+        k=$1; r=$2; j=$3; d=${2:-${TMPDIR:-/tmp}/rdev}/$3; w=$4; i=$5; c=$6; f=$7; shift 7
         cd -- "$w" || exit
         mkdir -p -- "$d" && : >>"$d/out" && : >>"$d/err" && : >>"$d/in" || exit
-        setsid sh -c "$k" rdev "$d" "$i" "$c" "$@" </dev/null >/dev/null 2>&1 &
+        (setsid sh -c "$k" rdev "$d" "$i" "$c" "$@" </dev/null >/dev/null 2>&1 &)
         n=0
         until [ -s "$d/pgid" ]; do
-          n=$((n+1)); [ "$n" -le 200 ] || { echo "rdev: the command did not start" >&2; exit 1; }
-          sleep 0.05
+          n=$((n+1)); [ "$n" -le 220 ] || { echo "rdev: the command did not start" >&2; exit 1; }
+          if [ "$n" -le 20 ]; then sleep 0.01; else sleep 0.05; fi
         done
-        printf 'rdev-pgid:%s\n' "$(cat "$d/pgid")" >&2
+        read -r p <"$d/pgid"; printf 'rdev-pgid:%s\n' "$p" >&2
+        [ -z "$f" ] || exec sh -c "$f" rdev "$r" "$j" 0 0
         """;
 
     /// <summary>
@@ -85,24 +89,25 @@ public static class RunFolder
     /// $1 runs root, $2 id, $3 and $4 the stdout and stderr offsets. Writes frames to stdout: <c>run &lt;pgid&gt;</c> first,
     /// then <c>o &lt;n&gt;</c> or <c>e &lt;n&gt;</c> each followed by n bytes of that spool, and finally <c>exit &lt;code&gt;</c>
     /// once everything up to the recorded sizes is sent; <c>gone</c> when there is no such run, <c>lost</c> when its
-    /// keeper died without an exit file.
+    /// keeper died without an exit file. It polls the spool every 10 ms until it has sent a frame (what the first output
+    /// waits for), then every 0.2 s, and every 0.5 s after 30 s without output.
     /// </summary>
     public const string FollowScript = """
         cd -- "${1:-${TMPDIR:-/tmp}/rdev}/$2" 2>/dev/null || { echo gone; exit 0; }
-        o=$3; e=$4; n=0
+        o=$3; e=$4; n=0; s=
         until [ -s pgid ]; do n=$((n+1)); [ "$n" -le 100 ] || { echo gone; exit 0; }; sleep 0.1; done
-        printf 'run %s\n' "$(cat pgid)"; n=0
+        read -r p <pgid; printf 'run %s\n' "$p"; n=0
         while :; do
-          x=; [ -s exit ] && x=$(cat exit)
+          x=; [ -s exit ] && read -r x <exit
           if [ -n "$x" ]; then set -- $x; q=$2; r=$3; else set -- $(wc -c out err); q=$1; r=$3; fi
           a=0
-          if [ "$q" -gt "$o" ]; then m=$((q-o)); [ "$m" -le 1048576 ] || m=1048576; printf 'o %s\n' "$m"; tail -c +"$((o+1))" out | head -c "$m"; o=$((o+m)); a=1; fi
-          if [ "$r" -gt "$e" ]; then m=$((r-e)); [ "$m" -le 1048576 ] || m=1048576; printf 'e %s\n' "$m"; tail -c +"$((e+1))" err | head -c "$m"; e=$((e+m)); a=1; fi
+          if [ "$q" -gt "$o" ]; then m=$((q-o)); [ "$m" -le 1048576 ] || m=1048576; printf 'o %s\n' "$m"; if [ "$o" = 0 ]; then head -c "$m" out; else tail -c +"$((o+1))" out | head -c "$m"; fi; o=$((o+m)); a=1; fi
+          if [ "$r" -gt "$e" ]; then m=$((r-e)); [ "$m" -le 1048576 ] || m=1048576; printf 'e %s\n' "$m"; if [ "$e" = 0 ]; then head -c "$m" err; else tail -c +"$((e+1))" err | head -c "$m"; fi; e=$((e+m)); a=1; fi
           if [ "$a" = 0 ]; then
             [ -z "$x" ] || { printf 'exit %s\n' "${x%% *}"; exit 0; }
-            kill -0 "$(cat keeper 2>/dev/null)" 2>/dev/null || [ -s exit ] || { echo lost; exit 0; }
-            n=$((n+1)); if [ "$n" -gt 150 ]; then sleep 0.5; else sleep 0.2; fi
-          else n=0
+            k=; read -r k <keeper 2>/dev/null; kill -0 "$k" 2>/dev/null || [ -s exit ] || { echo lost; exit 0; }
+            n=$((n+1)); if [ -z "$s" ] && [ "$n" -le 20 ]; then sleep 0.01; elif [ "$n" -gt 150 ]; then sleep 0.5; else sleep 0.2; fi
+          else n=0; s=1
           fi
         done
         """;
@@ -122,7 +127,8 @@ public static class RunFolder
     /// <summary>$1 runs root: the names of the run folders there, one a line.</summary>
     public const string ListScript = """cd -- "${1:-${TMPDIR:-/tmp}/rdev}" 2>/dev/null || exit 0; for f in *; do [ -d "$f" ] && printf '%s\n' "$f"; done; exit 0""";
 
-    public static IReadOnlyList<string> StartCommand(string runsRoot, RunRequest request, string workspace)
+    /// <param name="follow">Whether the start exec goes on as the follow script (a runtime that reads the spool itself passes false).</param>
+    public static IReadOnlyList<string> StartCommand(string runsRoot, RunRequest request, string workspace, bool follow = false)
     {
         ArgumentException.ThrowIfNullOrEmpty(workspace);
         if (request.Argv.Count == 0 || string.IsNullOrEmpty(request.Argv[0]))
@@ -131,7 +137,7 @@ public static class RunFolder
         }
 
         return ["sh", "-c", StartScript, "rdev", KeeperScript, runsRoot, Id(request.CommandId), workspace, request.Input ? "1" : "0",
-            Number(Math.Max(1, request.MaxOutputBytes)), .. request.Argv];
+            Number(Math.Max(1, request.MaxOutputBytes)), follow ? FollowScript : "", .. request.Argv];
     }
 
     public static IReadOnlyList<string> FollowCommand(string runsRoot, Guid id, RunOffsets offsets) =>

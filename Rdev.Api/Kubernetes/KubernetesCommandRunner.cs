@@ -13,9 +13,10 @@ namespace Rdev.Api.Kubernetes;
 /// <remarks>
 /// <para>Pod image requirements: see <see cref="RunFolder"/> (a POSIX <c>sh</c>, <c>setsid</c>, <c>mkfifo</c> and coreutils or busybox).</para>
 /// <para>
-/// A command runs detached in the pod with a run folder (<see cref="RunFolder"/>): the start exec returns once it runs,
-/// and a follow exec (<see cref="KubernetesRun"/>) streams its spool and finally its exit code (128 + n when signal n
-/// ended it), opened again from the bytes received when it drops. Short scripts (signal, input, remove) are execs of
+/// A command runs detached in the pod with a run folder (<see cref="RunFolder"/>): the start exec names its process
+/// group once it runs and then goes on as the follow script (<see cref="KubernetesRun"/>), which streams its spool and
+/// finally its exit code (128 + n when signal n ended it); a follow exec of its own opens again from the bytes
+/// received when that drops. Short scripts (signal, input, remove) are execs of
 /// their own; one that ends without a Status is <see cref="LostExitCode"/>, an outage.
 /// </para>
 /// <para>
@@ -40,28 +41,33 @@ public sealed partial class KubernetesCommandRunner(
 
     public async Task<IRunningProcess> StartAsync(RunTarget target, RunRequest request, CancellationToken cancellationToken)
     {
-        var command = RunFolder.StartCommand("", request, target.Workspace);
-        long processGroup;
-        await using (var connection = await ConnectAsync(target, command, expectMarker: true, cancellationToken))
+        // The start exec goes on as the follow script: the first output needs one exec, not two.
+        var command = RunFolder.StartCommand("", request, target.Workspace, follow: true);
+        var connection = await ConnectAsync(target, command, expectMarker: true, cancellationToken);
+        long processGroup = 0;
+        try
         {
-            try
-            {
-                processGroup = await connection.Started.WaitAsync(options.Value.StartTimeout, cancellationToken);
-            }
-            catch (TimeoutException)
-            {
-                processGroup = 0;
-            }
-
+            processGroup = await connection.Started.WaitAsync(options.Value.StartTimeout, cancellationToken);
+        }
+        catch (TimeoutException)
+        {
+        }
+        finally
+        {
             if (processGroup == 0)
             {
-                LogNotStarted(logger, target.Project, target.Pod, connection.StartFailure ?? $"no process group marker within {options.Value.StartTimeout}");
-                throw Unavailable("The command could not be started in the project's workspace.", projectProblem: true);
+                await connection.DisposeAsync();
             }
         }
 
+        if (processGroup == 0)
+        {
+            LogNotStarted(logger, target.Project, target.Pod, connection.StartFailure ?? $"no process group marker within {options.Value.StartTimeout}");
+            throw Unavailable("The command could not be started in the project's workspace.", projectProblem: true);
+        }
+
         LogStarted(logger, processGroup, target.Pod, target.Project);
-        return new KubernetesRun(this, target, request.CommandId, processGroup, default, null, logger);
+        return new KubernetesRun(this, target, request.CommandId, processGroup, default, connection, logger);
     }
 
     public async Task<IRunningProcess> AttachAsync(RunTarget target, Guid commandId, RunOffsets offsets, CancellationToken cancellationToken)

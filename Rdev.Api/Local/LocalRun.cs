@@ -182,6 +182,13 @@ internal sealed partial class LocalRun : IRunningProcess
 
     private static string? Read(string path)
     {
+        // Polled 20 times a second per followed command, where a missing exit file is the usual answer: checking first
+        // keeps that from being an exception each time (the catch stays for a file removed in between).
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+
         try
         {
             return File.ReadAllText(path);

@@ -70,7 +70,9 @@ public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
         // The run folder protocol's start script, with the user's argv only after rdev's own positional parameters.
         Assert.Equal(["sh", "-c", RunFolder.StartScript, "rdev", RunFolder.KeeperScript, ""], call.Command.Take(6));
         Assert.Equal(workspace, call.Command[7]);
-        Assert.Equal(["sh", "-c", "echo out; echo err >&2; exit 3"], call.Command.Skip(10));
+        // The start exec goes on as the follow script, so the output needs no second exec.
+        Assert.Equal(RunFolder.FollowScript, call.Command[10]);
+        Assert.Equal(["sh", "-c", "echo out; echo err >&2; exit 3"], call.Command.Skip(11));
         Assert.Equal(("main", false, false), (call.Container, call.Stdin, call.Tty));
     }
 
