@@ -122,8 +122,9 @@ public sealed partial class StreamHubBenchmarks(ITestOutputHelper output) : IAsy
     }
 
     /// <param name="podLimit">
-    /// Run as in the production overlay's pod (memory limit 512Mi), where .NET caps its GC heap at 75% of the limit;
-    /// emulated with DOTNET_GCHeapHardLimit, since this process has no cgroup limit of its own.
+    /// Run as in the production overlay's pod (limits: 1 CPU, 512Mi), where .NET caps its GC heap at 75% of the memory
+    /// limit and, seeing one processor, uses the workstation GC; emulated with DOTNET_GCHeapHardLimit and
+    /// DOTNET_PROCESSOR_COUNT=1, since this process has no cgroup limits of its own.
     /// </param>
     [Theory]
     [InlineData(false)]
@@ -132,7 +133,16 @@ public sealed partial class StreamHubBenchmarks(ITestOutputHelper output) : IAsy
     {
         const int streams = 10_000;
         await host.AddProjectAsync("idle");
-        using var api = await StartApiAsync("idle", podLimit ? new() { ["DOTNET_GCHeapHardLimit"] = "0x18000000" } : null);
+        // Idle means what it means in production: a heartbeat every 15 s (the default), not the test hosts' 1 s, which
+        // would write to every stream every second and measure 10,000 busy streams.
+        var settings = new Dictionary<string, string?> { ["Rdev:Streaming:HeartbeatSeconds"] = "15" };
+        if (podLimit)
+        {
+            settings["DOTNET_GCHeapHardLimit"] = "0x18000000";
+            settings["DOTNET_PROCESSOR_COUNT"] = "1";
+        }
+
+        using var api = await StartApiAsync("idle", settings);
         var command = await CommandsHost.StartAsync(api.Client, "idle", "shell", new { command = "echo started; sleep 600" });
         var id = command.GetProperty("id").GetString()!;
         var before = api.WorkingSetMiB;
