@@ -52,7 +52,14 @@ public sealed class ConfigApiTests(LocalConfigHost host) : IClassFixture<LocalCo
         var (project, workspace) = await host.AddProjectAsync();
         await Eventually.TrueAsync(async () => (await kestrel.GetAsync($"/api/v1/projects/{project}")).IsSuccessStatusCode, "project visible");
 
-        var tooLarge = await kestrel.PostAsync(Url(project, "agents"), Json(new { name = "huge", content = new string('x', 2_000_000) }));
+        // As a careful client uploads a large body: it waits for the go-ahead (Expect: 100-continue), so the 413 comes
+        // before any of the body, which otherwise could hit the connection Kestrel closes after its 413 (broken pipe).
+        using var oversized = new HttpRequestMessage(HttpMethod.Post, Url(project, "agents"))
+        {
+            Content = Json(new { name = "huge", content = new string('x', 2_000_000) }),
+        };
+        oversized.Headers.ExpectContinue = true;
+        var tooLarge = await kestrel.SendAsync(oversized);
         var million = await kestrel.PostAsync(Url(project, "agents"), Json(new { name = "million", content = new string('x', 1_000_000) }));
 
         await tooLarge.AssertProblemAsync(HttpStatusCode.RequestEntityTooLarge, "PAYLOAD_TOO_LARGE");
