@@ -1,6 +1,6 @@
 using System.Security.Claims;
 using Microsoft.AspNetCore.Components.Authorization;
-using Rdev.Console.Api;
+using Rdev.Client;
 
 namespace Rdev.Console.Account;
 
@@ -22,7 +22,7 @@ public sealed class ConsoleUser(AuthenticationStateProvider authentication)
     {
         user ??= (await authentication.GetAuthenticationStateAsync()).User;
         return user.FindFirst(ConsoleClaims.Key)?.Value
-            ?? throw new ApiProblemException(System.Net.HttpStatusCode.Unauthorized, "UNAUTHORIZED", "Not signed in. Sign in again.");
+            ?? throw new RdevProblemException(StatusCodes.Status401Unauthorized, "UNAUTHORIZED", "Not signed in", "Sign in again.");
     }
 
     public Task LoadAsync() => KeyAsync();

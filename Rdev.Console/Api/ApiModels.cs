@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Rdev.Client;
 
 namespace Rdev.Console.Api;
 
@@ -28,7 +29,7 @@ public sealed record CommandInfo
     public string? Result { get; init; }
 
     [JsonIgnore]
-    public bool IsLive => !CommandStatuses.IsFinal(Status);
+    public bool IsLive => !new CommandStatus(Status, ExitCode).IsFinal;
 
     [JsonIgnore]
     public bool NeedsPerson => Status is CommandStatuses.WaitingApproval or CommandStatuses.WaitingInput;
@@ -51,8 +52,6 @@ public static class CommandStatuses
 {
     public const string WaitingApproval = "waiting_approval";
     public const string WaitingInput = "waiting_input";
-
-    public static bool IsFinal(string status) => status is "succeeded" or "failed" or "cancelled" or "timed_out" or "lost";
 }
 
 public sealed record ApprovalInfo(
@@ -71,9 +70,3 @@ public sealed record ConfigItem(string Name, string Type, string Content, long S
     [JsonIgnore]
     public string ETag { get; init; } = "";
 }
-
-/// <summary>A <c>command</c> event of <c>GET /api/v1/events</c>.</summary>
-public sealed record FeedEvent(Guid Id, string Project, string Kind, string Status, int? ExitCode, string? KeyId, DateTimeOffset At);
-
-/// <summary>One Server-Sent Event as received: its name, data and id.</summary>
-public sealed record ApiEvent(string Type, string Data, long? Id);

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Runtime.CompilerServices;
 using Rdev.Client;
 
@@ -10,13 +9,12 @@ public sealed partial class RdevApi
     /// A command's events (<c>GET /api/v1/commands/{id}/stream</c>) from the start, across disconnects: Rdev.Client's
     /// reader resumes with <c>Last-Event-ID</c>, so nothing is lost or repeated. Ends after the final status.
     /// </summary>
-    public async IAsyncEnumerable<ApiEvent> CommandEventsAsync(Guid id, [EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<CommandStreamEvent> CommandEventsAsync(Guid id, [EnumeratorCancellation] CancellationToken ct)
     {
         var client = await StreamClientAsync();
-        await using var events = client.StreamCommandAsync(id, cancellationToken: ct).GetAsyncEnumerator(ct);
-        while (await NextAsync(events))
+        await foreach (var e in client.StreamCommandAsync(id, cancellationToken: ct))
         {
-            yield return new ApiEvent(events.Current.Type, events.Current.Data.GetRawText(), events.Current.Id);
+            yield return e;
         }
     }
 
@@ -24,15 +22,14 @@ public sealed partial class RdevApi
     /// The watch-all feed (<c>GET /api/v1/events</c>): every command event the server keeps, then live, across
     /// disconnects.
     /// </summary>
-    public async IAsyncEnumerable<FeedEvent> FeedAsync([EnumeratorCancellation] CancellationToken ct)
+    public async IAsyncEnumerable<CommandChange> FeedAsync([EnumeratorCancellation] CancellationToken ct)
     {
         var client = await StreamClientAsync();
-        await using var events = client.StreamEventsAsync(cancellationToken: ct).GetAsyncEnumerator(ct);
-        while (await NextAsync(events))
+        await foreach (var e in client.StreamEventsAsync(cancellationToken: ct))
         {
-            if (events.Current.Command is { } change)
+            if (e.Command is { } change)
             {
-                yield return new FeedEvent(change.Id, change.Project, change.Kind, change.Status, change.ExitCode, change.KeyId, change.At);
+                yield return change;
             }
         }
     }
@@ -41,16 +38,4 @@ public sealed partial class RdevApi
     // after 10 failures in a row), backing off to 30 s while the API is away.
     private async Task<RdevClient> StreamClientAsync() =>
         new(http.CreateClient(ApiClients.Streams), await user.KeyAsync()) { MaxReconnectAttempts = int.MaxValue };
-
-    private static async Task<bool> NextAsync<T>(IAsyncEnumerator<T> events)
-    {
-        try
-        {
-            return await events.MoveNextAsync();
-        }
-        catch (RdevProblemException problem)
-        {
-            throw new ApiProblemException((HttpStatusCode)problem.Status, problem.Code, problem.Message);
-        }
-    }
 }

@@ -1,4 +1,3 @@
-using System.Net;
 using System.Text.Json;
 using Microsoft.Kiota.Abstractions.Serialization;
 using Microsoft.Kiota.Http.HttpClientLibrary.Middleware.Options;
@@ -11,7 +10,7 @@ namespace Rdev.Console.Api;
 /// <summary>
 /// Every call the console makes to the rdev API, through Rdev.Client with the circuit's key. Pages talk only to this
 /// class and see the console's own small records, read from the client's models by their
-/// JSON (Api/ApiModels.cs), so a page never depends on generated types. Failures surface as <see cref="ApiProblemException"/>.
+/// JSON (Api/ApiModels.cs), so a page never depends on generated types. Failures surface as Rdev.Client's <see cref="RdevProblemException"/>.
 /// </summary>
 public sealed partial class RdevApi(IRdevClientFactory clients, IHttpClientFactory http, ConsoleUser user)
 {
@@ -44,7 +43,7 @@ public sealed partial class RdevApi(IRdevClientFactory clients, IHttpClientFacto
             return await CallAsync<ApprovalInfo, Models.ApprovalRecord>(c => c.V1.Commands[id].Approvals[approvalId].PostAsync(
                 new Models.ApprovalDecision { Decision = allow ? "allow" : "deny" }, cancellationToken: ct));
         }
-        catch (ApiProblemException problem) when (problem.IsForbidden)
+        catch (RdevProblemException problem) when (problem.Status == StatusCodes.Status403Forbidden)
         {
             user.ApproveRefused();
             throw;
@@ -116,18 +115,8 @@ public sealed partial class RdevApi(IRdevClientFactory clients, IHttpClientFacto
         return JsonSerializer.Deserialize<T>(json, Json)!;
     }
 
-    private async Task<TResult> CallAsync<TResult>(Func<RdevClient, Task<TResult>> call)
-    {
-        var client = clients.Create(await user.KeyAsync());
-        try
-        {
-            return await call(client);
-        }
-        catch (RdevProblemException problem)
-        {
-            throw new ApiProblemException((HttpStatusCode)problem.Status, problem.Code, problem.Message);
-        }
-    }
+    private async Task<TResult> CallAsync<TResult>(Func<RdevClient, Task<TResult>> call) =>
+        await call(clients.Create(await user.KeyAsync()));
 }
 
 /// <summary>The body of <c>POST /api/v1/projects/{name}/claude</c>, as far as the Run form offers it.</summary>
