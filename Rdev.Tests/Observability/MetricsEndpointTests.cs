@@ -25,9 +25,15 @@ public sealed class MetricsEndpointTests : IAsyncLifetime
         await api.GetAsync("/api/v1/projects/metrics");
         await api.GetAsync("/api/v1/no-such-thing-warmup");
 
-        var before = await ScrapeAsync(scraper);
+        // The stream ends when the final event is stored; the finished count is added a moment after that, so a
+        // scrape right after the stream may not show it yet.
+        var before = await Eventually.ValueAsync(async () =>
+        {
+            var lines = await ScrapeAsync(scraper);
+            var done = lines.Any(line => line.StartsWith("rdev_commands_finished_total{", StringComparison.Ordinal) && line.Contains("status=\"succeeded\""));
+            return (done, lines);
+        }, "the finished command is counted");
         Assert.Contains(before, line => line.StartsWith("rdev_commands_started_total{", StringComparison.Ordinal) && line.Contains("project=\"metrics\""));
-        Assert.Contains(before, line => line.StartsWith("rdev_commands_finished_total{", StringComparison.Ordinal) && line.Contains("status=\"succeeded\""));
         Assert.Contains(before, line => line.StartsWith("rdev_command_duration_seconds_bucket{", StringComparison.Ordinal));
         Assert.Contains(before, line => line.StartsWith("rdev_sse_events_sent_total", StringComparison.Ordinal));
         // Route templates, never raw paths.
