@@ -233,6 +233,64 @@ public sealed class CliTests(CliHost cli) : IClassFixture<CliHost>
         Assert.Equal(FakeAnthropicApi.WrittenContent, await File.ReadAllTextAsync(file));
     }
 
+    [Fact]
+    public async Task AKeptOpenSessionTakesEachStdinLineAsAFollowUpAnEmptyLineClosesItAndSessionContinuesIt()
+    {
+        _ = RealClaude.CliPath;
+        using var session = await cli.StartAsync("claude", CliHost.Project, "first turn alpha", "--keep-open");
+        await Eventually.TrueAsync(() => session.Stdout.Contains("echo: first turn alpha"), "the first turn is answered on stdout");
+
+        await session.TypeAsync("second turn beta\n");
+        await Eventually.TrueAsync(() => session.Stdout.Contains("echo: second turn beta"), "the line typed on stdin is answered");
+        await session.TypeAsync("\n");
+        Assert.Equal(0, await session.WaitAsync());
+        Assert.Single(session.Stdout.Split('\n'), line => line == "echo: first turn alpha");
+
+        // The session id the first run showed continues that conversation: the model sees the earlier turns.
+        var id = System.Text.RegularExpressions.Regex.Match(session.Stderr, @"\[claude session ([0-9a-f-]{36})").Groups[1].Value;
+        Assert.True(Guid.TryParse(id, out _), session.ToString());
+        var resumed = await cli.RunAsync("claude", CliHost.Project, "third turn gamma", "--session", id);
+        Assert.True(resumed.ExitCode == 0, resumed.ToString());
+        Assert.Contains("echo: third turn gamma", resumed.Stdout);
+        Assert.Contains($"session {id}", resumed.Stderr);
+        var shown = FakeAnthropicApi.UserTexts(cli.Model!.Requests.Last(r => FakeAnthropicApi.UserTexts(r).Contains("third turn gamma"))).ToList();
+        Assert.Contains("first turn alpha", shown);
+        Assert.Contains("second turn beta", shown);
+    }
+
+    [Fact]
+    public async Task ApprovalsWatchPrintsAnApprovalThatComesLaterAndApproveDenyTellsClaudeWhy()
+    {
+        _ = RealClaude.CliPath;
+        using var watch = await cli.StartAsync("approvals", "--watch", "--project", CliHost.Project);
+        await Eventually.TrueAsync(() => watch.Stderr.Contains("watching for approvals"), "the watch has started");
+
+        var file = Path.Combine(cli.Workspace, "denied.txt");
+        using var session = await cli.StartAsync("claude", CliHost.Project, $"please WRITE {file}");
+        var line = await Eventually.ValueAsync(() =>
+        {
+            var ready = watch.Stdout.Split('\n').FirstOrDefault(l => l.Contains("rdev approve ", StringComparison.Ordinal));
+            return Task.FromResult((ready is not null, ready ?? watch.ToString()));
+        }, "rdev approvals --watch prints the Write the new session waits for");
+        Assert.Contains("Write", watch.Stdout);
+        Assert.Contains(file, watch.Stdout);
+        var ids = line.Trim().Split(' ', StringSplitOptions.RemoveEmptyEntries)[2..4];
+
+        var denied = await cli.RunAsync("approve", ids[0], ids[1], "--deny", "--message", "not in this folder");
+        Assert.True(denied.ExitCode == 0, denied.ToString());
+        Assert.Equal("Write: denied\n", denied.Stdout);
+
+        // Claude is told, and the session goes on without writing the file.
+        Assert.Equal(0, await session.WaitAsync());
+        Assert.Contains("not in this folder", session.Stdout + session.Stderr);
+        Assert.False(File.Exists(file));
+
+        // The watch runs until Ctrl+C (which ends it as an interrupted program, 130), and printed each approval once.
+        Assert.Single(watch.Stdout.Split('\n'), l => l.Contains("rdev approve ", StringComparison.Ordinal));
+        watch.Signal(2);
+        Assert.Equal(130, await watch.WaitAsync());
+    }
+
     private async Task<string> NewestCommandAsync()
     {
         var page = JsonDocument.Parse(await cli.Admin.GetStringAsync($"/api/v1/projects/{CliHost.Project}/commands?limit=1")).RootElement;

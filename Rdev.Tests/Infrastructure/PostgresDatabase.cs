@@ -33,7 +33,9 @@ public class PostgresDatabase : IAsyncLifetime
     public async Task InitializeAsync()
     {
         var template = migrated ? $" TEMPLATE \"{await MigratedTemplate.NameAsync()}\"" : "";
-        await ExecuteOnServerAsync($"CREATE DATABASE \"{Name}\"{template}");
+        // FILE_COPY copies the few megabytes of a test database as files; the default (WAL_LOG) writes every page
+        // through the WAL, which cost about three times the CPU per database.
+        await ExecuteOnServerAsync($"CREATE DATABASE \"{Name}\"{template} STRATEGY FILE_COPY");
     }
 
     public async Task DisposeAsync()
