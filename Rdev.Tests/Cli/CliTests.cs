@@ -95,6 +95,25 @@ public sealed class CliTests(CliHost cli) : IClassFixture<CliHost>
     }
 
     [Fact]
+    public async Task JsonPrintsEveryEventAsOneJsonLineWithItsIdInOrder()
+    {
+        // Options go before the project: everything after it is the command line (docs/cli.md).
+        var run = await cli.RunAsync("shell", "--json", CliHost.Project, "echo out; echo err >&2; exit 7");
+
+        Assert.Equal(7, run.ExitCode);
+        Assert.True(run.Stderr == "", run.ToString());
+        var events = run.Stdout.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => JsonDocument.Parse(l).RootElement).ToList();
+        Assert.Equal(Enumerable.Range(1, events.Count).Select(i => (long)i), events.Select(e => e.GetProperty("id").GetInt64()));
+        var output = events.Where(e => e.GetProperty("event").GetString() == "output").Select(e => e.GetProperty("data")).ToList();
+        Assert.Contains(output, d => d.GetProperty("stream").GetString() == "stdout" && d.GetProperty("data").GetString() == "out\n");
+        Assert.Contains(output, d => d.GetProperty("stream").GetString() == "stderr" && d.GetProperty("data").GetString() == "err\n");
+        var last = events[^1];
+        Assert.Equal("status", last.GetProperty("event").GetString());
+        Assert.Equal("failed", last.GetProperty("data").GetProperty("status").GetString());
+        Assert.Equal(7, last.GetProperty("data").GetProperty("exit_code").GetInt32());
+    }
+
+    [Fact]
     public async Task ACommandCancelledFromAnotherTerminalEndsTheFollowingRunWith130()
     {
         using var follow = await cli.StartAsync("shell", CliHost.Project, "echo started; sleep 600");
