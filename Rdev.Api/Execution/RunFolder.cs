@@ -31,9 +31,9 @@ public static class RunFolder
     /// $1 the keeper script, $2 runs root, $3 id, $4 workspace, $5 1 when the command reads input, $6 the per-stream cap,
     /// $7 the follow script or empty, then the command. Enters the workspace, creates the folder, launches the keeper in
     /// a session of its own (so it outlives this exec, its connection and the API), waits for the command's process
-    /// group and prints it as the first stderr line, <c>rdev-pgid:&lt;pgid&gt;</c>. With a follow script it then becomes
-    /// <see cref="FollowScript"/> from offset 0, so the exec that started the command also carries its output (one exec
-    /// instead of two before the first byte). The keeper is launched from a subshell that exits at once, so it is no
+    /// group and prints it as the first stderr line, <c>rdev-pgid:&lt;pgid&gt;</c>. With a follow script it then runs
+    /// <see cref="FollowScript"/> from offset 0 in the same shell, so the exec that started the command also carries its
+    /// output (one exec instead of two before the first byte, and no second shell). The keeper is launched from a subshell that exits at once, so it is no
     /// descendant of the exec, which may be killed as a process tree when its connection drops.
     /// </summary>
     public const string StartScript = """
@@ -47,22 +47,26 @@ public static class RunFolder
           if [ "$n" -le 20 ]; then sleep 0.01; else sleep 0.05; fi
         done
         read -r p <"$d/pgid"; printf 'rdev-pgid:%s\n' "$p" >&2
-        [ -z "$f" ] || exec sh -c "$f" rdev "$r" "$j" 0 0
+        [ -z "$f" ] || { set -- "$r" "$j" 0 0; eval "$f"; }
         """;
 
     /// <summary>
     /// The keeper, $1 the folder, $2 input flag, $3 cap, then the command. Spools stdout and stderr through fifos into
     /// out and err: cat streams each as it comes, and a file size limit (ulimit -f, the cap rounded up to 512-byte blocks,
-    /// with SIGXFSZ ignored) ends that cat at the cap, after which a second cat discards the rest. Feeds stdin from in until in.closed, starts the command as the leader
-    /// of a new session and group (its pid, written to pgid before exec, is the group id), waits for it, gives
-    /// background children that still hold the pipes 2 s, and writes the exit file.
+    /// with SIGXFSZ ignored) ends that cat at the cap, after which a second cat discards the rest. Feeds stdin from in
+    /// until in.closed, starts the command as the leader of a new session and group (its pid, written to pgid before
+    /// exec, is the group id), waits for it, gives background children that still hold the pipes 2 s, and writes the
+    /// exit file. The spools and the input feeder are subshells in the keeper's own process group (no setsid or sh of
+    /// their own: every process spawned here costs milliseconds before the first output); when the 2 s are up the
+    /// keeper, ignoring TERM itself, ends them all with one TERM to its group. The command is in a session of its own
+    /// and is not touched.
     /// </summary>
     public const string KeeperScript = """
         d=$1; i=$2; b=$(( ($3 + 511) / 512 )); shift 3; f=; s=/dev/null
         printf '%s' "$$" >"$d/keeper"
         mkfifo "$d/o.fifo" "$d/e.fifo" || exit
-        setsid sh -c 'trap "" XFSZ; ulimit -f "$1"; cat; exec cat >/dev/null' rdev "$b" <"$d/o.fifo" >>"$d/out" 2>/dev/null & o=$!
-        setsid sh -c 'trap "" XFSZ; ulimit -f "$1"; cat; exec cat >/dev/null' rdev "$b" <"$d/e.fifo" >>"$d/err" 2>/dev/null & e=$!
+        (trap "" XFSZ; ulimit -f "$b"; cat || exec cat >/dev/null) <"$d/o.fifo" >>"$d/out" 2>/dev/null & o=$!
+        (trap "" XFSZ; ulimit -f "$b"; cat || exec cat >/dev/null) <"$d/e.fifo" >>"$d/err" 2>/dev/null & e=$!
         if [ "$i" = 1 ]; then
           mkfifo "$d/i.fifo" || exit
           s=$d/i.fifo
@@ -75,9 +79,10 @@ public static class RunFolder
            done) >"$d/i.fifo" &
           f=$!
         fi
-        setsid sh -c 'printf %s "$$" >"$1/pgid.t" && mv -f "$1/pgid.t" "$1/pgid" && shift && exec "$@"' rdev "$d" "$@" <"$s" >"$d/o.fifo" 2>"$d/e.fifo" &
+        setsid sh -c 'printf %s "$$" >"$1/pgid" && shift && exec "$@"' rdev "$d" "$@" <"$s" >"$d/o.fifo" 2>"$d/e.fifo" &
         wait "$!"; x=$?
-        (sleep 2; kill -15 -"$o" -"$e") 2>/dev/null & t=$!
+        trap "" TERM
+        (sleep 2; kill -15 0) 2>/dev/null & t=$!
         wait "$o" "$e"
         kill "$t" 2>/dev/null
         [ -z "$f" ] || kill "$f" 2>/dev/null

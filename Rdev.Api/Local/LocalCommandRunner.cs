@@ -84,8 +84,9 @@ public sealed partial class LocalCommandRunner(
     public async Task<IRunningProcess> AttachAsync(RunTarget target, Guid commandId, RunOffsets offsets, CancellationToken cancellationToken)
     {
         var folder = Path.Combine(RunsRoot, RunFolder.Id(commandId));
-        // A run folder appears with its pgid file within moments of its launch; a launch that died leaves none.
-        for (var attempt = 0; attempt < 100 && Directory.Exists(folder) && !File.Exists(Path.Combine(folder, "pgid")); attempt++)
+        // A run folder gets its pgid within moments of its launch (written in place: wait until it reads as a number); a
+        // launch that died leaves none.
+        for (var attempt = 0; attempt < 100 && Directory.Exists(folder) && LocalRun.ReadProcessGroup(folder) is null; attempt++)
         {
             await Task.Delay(100, cancellationToken);
         }
