@@ -61,7 +61,10 @@ public sealed class CommandLifecycleTests(CommandLifecycleTests.Fixture fixture)
 
         // The prompt reached the program as its first stdin line, byte for byte, through no shell.
         Assert.Equal(prompt, FakeClaude.ReadPrompt(workspace));
-        Assert.Contains(started, m => m.Project == "claude-life" && m.Value == 1);
+        lock (started) // The listener sees every host's commands: other tests add to the list while this one reads it.
+        {
+            Assert.Contains(started, m => m.Project == "claude-life" && m.Value == 1);
+        }
 
         // Audited with the key and the request, never the output.
         var audit = await host.Database.ScalarAsync<string>(
