@@ -33,8 +33,9 @@ public static class RunFolder
     /// a session of its own (so it outlives this exec, its connection and the API), waits for the command's process
     /// group and prints it as the first stderr line, <c>rdev-pgid:&lt;pgid&gt;</c>. With a follow script it then runs
     /// <see cref="FollowScript"/> from offset 0 in the same shell, so the exec that started the command also carries its
-    /// output (one exec instead of two before the first byte, and no second shell). The keeper is launched from a subshell that exits at once, so it is no
-    /// descendant of the exec, which may be killed as a process tree when its connection drops.
+    /// output (one exec instead of two before the first byte, and no second shell). The keeper is launched from a
+    /// subshell that exits at once, so it is no descendant of the exec, which may be killed as a process tree when its
+    /// connection drops.
     /// </summary>
     public const string StartScript = """
         k=$1; r=$2; j=$3; d=${2:-${TMPDIR:-/tmp}/rdev}/$3; w=$4; i=$5; c=$6; f=$7; shift 7
