@@ -59,8 +59,9 @@ public static class RunFolder
     /// exec, is the group id), waits for it, gives background children that still hold the pipes 2 s, and writes the
     /// exit file. The spools and the input feeder are subshells in the keeper's own process group (no setsid or sh of
     /// their own: every process spawned here costs milliseconds before the first output); when the 2 s are up the
-    /// keeper, ignoring TERM itself, ends them all with one TERM to its group. The command is in a session of its own
-    /// and is not touched.
+    /// keeper, ignoring TERM itself, ends them all with one TERM to the group its own pid names (setsid made it the
+    /// leader; were it not, no such group exists and nothing else is hit). The command is in a session of its own and
+    /// is not touched.
     /// </summary>
     public const string KeeperScript = """
         d=$1; i=$2; b=$(( ($3 + 511) / 512 )); shift 3; f=; s=/dev/null
@@ -82,8 +83,8 @@ public static class RunFolder
         fi
         setsid sh -c 'printf %s "$$" >"$1/pgid" && shift && exec "$@"' rdev "$d" "$@" <"$s" >"$d/o.fifo" 2>"$d/e.fifo" &
         wait "$!"; x=$?
+        (sleep 2; kill -15 -$$) 2>/dev/null & t=$!
         trap "" TERM
-        (sleep 2; kill -15 0) 2>/dev/null & t=$!
         wait "$o" "$e"
         kill "$t" 2>/dev/null
         [ -z "$f" ] || kill "$f" 2>/dev/null
