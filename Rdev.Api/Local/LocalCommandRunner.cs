@@ -86,12 +86,14 @@ public sealed partial class LocalCommandRunner(
         var folder = Path.Combine(RunsRoot, RunFolder.Id(commandId));
         // A run folder gets its pgid within moments of its launch (written in place: wait until it reads as a number); a
         // launch that died leaves none.
-        for (var attempt = 0; attempt < 100 && Directory.Exists(folder) && LocalRun.ReadProcessGroup(folder) is null; attempt++)
+        var found = LocalRun.ReadProcessGroup(folder);
+        for (var attempt = 0; found is null && attempt < 100 && Directory.Exists(folder); attempt++)
         {
             await Task.Delay(100, cancellationToken);
+            found = LocalRun.ReadProcessGroup(folder);
         }
 
-        return LocalRun.ReadProcessGroup(folder) is { } processGroup
+        return found is { } processGroup
             ? new LocalRun(folder, processGroup, offsets, logger)
             : LocalRun.Lost(folder);
     }
