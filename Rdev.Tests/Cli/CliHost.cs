@@ -44,19 +44,15 @@ public sealed class CliHost : IAsyncLifetime
         var tool = RdevTool.PathAsync();
         await Host.InitializeAsync();
         Workspace = await Host.AddProjectAsync(Project);
-        GitConfinementTests.Git(Workspace, "init", "-q", "-b", "main");
-        File.WriteAllText(Path.Combine(Workspace, "README.md"), "hello from the work tree\n");
-        GitConfinementTests.Git(Workspace, "add", ".");
-        GitConfinementTests.Git(Workspace, "-c", "user.name=rdev test", "-c", "user.email=test@example.invalid", "commit", "-q", "-m", "first commit");
+        GitConfinementTests.InitRepository(Workspace);
+        GitConfinementTests.CommitReadme(Workspace, "hello from the work tree\n", "first commit");
         if (Environment.GetEnvironmentVariable(RealClaude.CliVariable) is { Length: > 0 })
         {
             Model = await FakeAnthropicApi.StartAsync();
-            var home = Directory.CreateDirectory(Path.Combine(Host.Root.FullName, ".home")).FullName;
-            Host.Settings["Rdev:Commands:ClaudeCommand"] = RealClaude.CliPath;
-            Host.Settings["Rdev:Claude:Environment:ANTHROPIC_BASE_URL"] = Model.Url;
-            Host.Settings["Rdev:Claude:Environment:ANTHROPIC_API_KEY"] = "sk-ant-test-not-a-secret";
-            Host.Settings["Rdev:Claude:Environment:CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1";
-            Host.Settings["Rdev:Claude:Environment:HOME"] = home;
+            foreach (var (name, value) in RealClaude.ApiSettings(Model, Host.Root.FullName))
+            {
+                Host.Settings[name] = value;
+            }
         }
 
         Api = StartApi();

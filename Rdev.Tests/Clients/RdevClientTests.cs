@@ -31,12 +31,8 @@ public sealed class RdevClientTests(RdevClientTests.Fixture fixture) : IClassFix
             Runner = Host.StartReplica().Factory;
             Admin = ClientOf(Runner, CommandsHost.AdminKey);
             var workspace = Workspace = await Host.AddProjectAsync(Project, maxConcurrent: 50);
-            GitConfinementTests.Git(workspace, "init", "-q", "-b", "main");
-            GitConfinementTests.Git(workspace, "config", "user.name", "rdev test");
-            GitConfinementTests.Git(workspace, "config", "user.email", "test@example.invalid");
-            await File.WriteAllTextAsync(Path.Combine(workspace, "README.md"), "hello from the client test\n");
-            GitConfinementTests.Git(workspace, "add", ".");
-            GitConfinementTests.Git(workspace, "commit", "-q", "-m", "first commit from the client test");
+            GitConfinementTests.InitRepository(workspace);
+            GitConfinementTests.CommitReadme(workspace, "hello from the client test\n", "first commit from the client test");
             await ApiHost.WaitForProjectAsync(ApiHost.WithKey(Runner.CreateClient(), CommandsHost.AdminKey), Project);
         }
 

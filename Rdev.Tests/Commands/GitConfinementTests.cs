@@ -39,13 +39,9 @@ public sealed class GitConfinementTests(GitConfinementTests.Fixture fixture) : I
 
             Api = Host.StartApi();
             Workspace = await Host.AddProjectAsync("target", maxConcurrent: 1000);
-            Git(Workspace, "init", "-q", "-b", "main");
-            Git(Workspace, "config", "user.name", "rdev test");
-            Git(Workspace, "config", "user.email", "test@example.invalid");
+            InitRepository(Workspace);
             Git(Workspace, "remote", "add", "origin", remote);
-            File.WriteAllText(Path.Combine(Workspace, "README.md"), "hello from the work tree\n");
-            Git(Workspace, "add", ".");
-            Git(Workspace, "commit", "-q", "-m", "first");
+            CommitReadme(Workspace, "hello from the work tree\n", "first");
             await CommandsHost.WaitForProjectAsync(Api, "target");
         }
 
@@ -197,6 +193,22 @@ public sealed class GitConfinementTests(GitConfinementTests.Fixture fixture) : I
         var started = await CommandsHost.StartAsync(fixture.Api, "target", "git", new { args = new[] { "commit", "--allow-empty" } });
         var record = await CommandsHost.WaitForFinalAsync(fixture.Api, started.GetProperty("id").GetString()!);
         Assert.Equal("failed", record.GetProperty("status").GetString());
+    }
+
+    /// <summary>Makes <paramref name="folder"/> a git work tree on <c>main</c> with a committer identity.</summary>
+    internal static void InitRepository(string folder)
+    {
+        Git(folder, "init", "-q", "-b", "main");
+        Git(folder, "config", "user.name", "rdev test");
+        Git(folder, "config", "user.email", "test@example.invalid");
+    }
+
+    /// <summary>Writes README.md with <paramref name="content"/> and commits everything with <paramref name="message"/>.</summary>
+    internal static void CommitReadme(string folder, string content, string message)
+    {
+        File.WriteAllText(Path.Combine(folder, "README.md"), content);
+        Git(folder, "add", ".");
+        Git(folder, "commit", "-q", "-m", message);
     }
 
     internal static void Git(string folder, params string[] args)

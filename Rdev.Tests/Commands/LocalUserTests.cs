@@ -74,7 +74,7 @@ public sealed class LocalUserTests : IAsyncLifetime
     {
         var api = host.StartApi(new Dictionary<string, string?> { ["Rdev:Commands:ClaudeCommand"] = FakeClaude.Install(host.Root.FullName) });
         var folder = await host.AddProjectAsync("owned");
-        InitRepository(folder);
+        GitConfinementTests.InitRepository(folder);
         Chown(Nobody, folder);
         await CommandsHost.WaitForProjectAsync(api, "owned");
 
@@ -90,7 +90,7 @@ public sealed class LocalUserTests : IAsyncLifetime
             ["Rdev:Commands:ClaudeCommand"] = FakeClaude.Install(host.Root.FullName),
         });
         var folder = await host.AddProjectAsync("configured");
-        InitRepository(folder);
+        GitConfinementTests.InitRepository(folder);
         Chown(Nobody, folder);
         await CommandsHost.WaitForProjectAsync(api, "configured");
 
@@ -136,12 +136,6 @@ public sealed class LocalUserTests : IAsyncLifetime
         return client;
     }
 
-    private static void InitRepository(string folder)
-    {
-        GitConfinementTests.Git(folder, "init", "-q", "-b", "main");
-        GitConfinementTests.Git(folder, "config", "user.name", "rdev test");
-        GitConfinementTests.Git(folder, "config", "user.email", "test@example.invalid");
-    }
 
     private static void Chown(uint uid, params string[] paths)
     {

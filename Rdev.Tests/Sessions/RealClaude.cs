@@ -38,20 +38,25 @@ public sealed class RealClaude : IAsyncLifetime
             : throw new InvalidOperationException(
                 $"{CliVariable} does not name the Claude Code CLI. Run the tests with scripts/test.sh, which installs the pinned version for them.");
 
+    /// <summary>
+    /// The API settings that run the real CLI against <paramref name="model"/>: any API key, no traffic but the model's,
+    /// and a throw-away HOME below <paramref name="root"/>.
+    /// </summary>
+    public static Dictionary<string, string?> ApiSettings(FakeAnthropicApi model, string root) => new()
+    {
+        ["Rdev:Commands:ClaudeCommand"] = CliPath,
+        ["Rdev:Claude:Environment:ANTHROPIC_BASE_URL"] = model.Url,
+        ["Rdev:Claude:Environment:ANTHROPIC_API_KEY"] = "sk-ant-test-not-a-secret",
+        ["Rdev:Claude:Environment:CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
+        ["Rdev:Claude:Environment:HOME"] = Directory.CreateDirectory(Path.Combine(root, ".home")).FullName,
+    };
+
     public async Task InitializeAsync()
     {
-        var cli = CliPath;
+        _ = CliPath; // Fails clearly, before anything starts, when scripts/test.sh did not install the CLI.
         await Host.InitializeAsync();
         Model = await FakeAnthropicApi.StartAsync();
-        var home = Directory.CreateDirectory(Path.Combine(Host.Root.FullName, ".home")).FullName;
-        var settings = new Dictionary<string, string?>
-        {
-            ["Rdev:Commands:ClaudeCommand"] = cli,
-            ["Rdev:Claude:Environment:ANTHROPIC_BASE_URL"] = Model.Url,
-            ["Rdev:Claude:Environment:ANTHROPIC_API_KEY"] = "sk-ant-test-not-a-secret",
-            ["Rdev:Claude:Environment:CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
-            ["Rdev:Claude:Environment:HOME"] = home,
-        };
+        var settings = ApiSettings(Model, Host.Root.FullName);
         Api = Host.StartReplica(settings).Client;
         (OtherReplica, Other) = Host.StartReplica(settings);
         Impatient = Host.StartReplica(ApiHost.Merge(settings, new Dictionary<string, string?> { ["Rdev:Claude:ApprovalTimeoutSeconds"] = "2" })).Client;

@@ -19,20 +19,14 @@ public sealed class SessionTakeoverTests : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var cli = RealClaude.CliPath;
+        _ = RealClaude.CliPath; // Fails clearly when scripts/test.sh did not install the CLI.
         await host.InitializeAsync();
         model = await FakeAnthropicApi.StartAsync();
-        var home = Directory.CreateDirectory(Path.Combine(host.Root.FullName, ".home")).FullName;
-        settings = new Dictionary<string, string?>
+        settings = ApiHost.Merge(RealClaude.ApiSettings(model, host.Root.FullName), new Dictionary<string, string?>
         {
-            ["Rdev:Commands:ClaudeCommand"] = cli,
             ["Rdev:Commands:HeartbeatSeconds"] = "0.5",
             ["Rdev:Commands:RunnerTimeoutSeconds"] = "2",
-            ["Rdev:Claude:Environment:ANTHROPIC_BASE_URL"] = model.Url,
-            ["Rdev:Claude:Environment:ANTHROPIC_API_KEY"] = "sk-ant-test-not-a-secret",
-            ["Rdev:Claude:Environment:CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
-            ["Rdev:Claude:Environment:HOME"] = home,
-        };
+        });
         workspace = await host.AddProjectAsync(RealClaude.Project);
     }
 

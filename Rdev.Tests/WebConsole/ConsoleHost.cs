@@ -40,29 +40,17 @@ public sealed class ConsoleHost : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var cli = RealClaude.CliPath;
+        _ = RealClaude.CliPath; // Fails clearly when scripts/test.sh did not install the CLI.
         await Host.InitializeAsync();
         Model = await FakeAnthropicApi.StartAsync();
-        var home = Directory.CreateDirectory(Path.Combine(Host.Root.FullName, ".home")).FullName;
-        Api = ApiProcess.Start(Host.ConnectionString, ApiHost.Merge(Host.Settings, new Dictionary<string, string?>
-        {
-            ["Rdev:Commands:ClaudeCommand"] = cli,
-            ["Rdev:Claude:Environment:ANTHROPIC_BASE_URL"] = Model.Url,
-            ["Rdev:Claude:Environment:ANTHROPIC_API_KEY"] = "sk-ant-test-not-a-secret",
-            ["Rdev:Claude:Environment:CLAUDE_CODE_DISABLE_NONESSENTIAL_TRAFFIC"] = "1",
-            ["Rdev:Claude:Environment:HOME"] = home,
-        }));
+        Api = ApiProcess.Start(Host.ConnectionString, ApiHost.Merge(Host.Settings, RealClaude.ApiSettings(Model, Host.Root.FullName)));
         Admin = new HttpClient { BaseAddress = Api.BaseAddress, Timeout = TimeSpan.FromSeconds(60) };
         Admin.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", CommandsHost.AdminKey);
         await Api.WaitUntilServingAsync(Admin, "/api/v1/projects");
 
         Workspace = await Host.AddProjectAsync(Project, maxConcurrent: 50);
-        GitConfinementTests.Git(Workspace, "init", "-q", "-b", "main");
-        GitConfinementTests.Git(Workspace, "config", "user.name", "rdev test");
-        GitConfinementTests.Git(Workspace, "config", "user.email", "test@example.invalid");
-        await File.WriteAllTextAsync(Path.Combine(Workspace, "README.md"), "the demo project\n");
-        GitConfinementTests.Git(Workspace, "add", ".");
-        GitConfinementTests.Git(Workspace, "commit", "-q", "-m", FirstCommit);
+        GitConfinementTests.InitRepository(Workspace);
+        GitConfinementTests.CommitReadme(Workspace, "the demo project\n", FirstCommit);
         await ApiHost.WaitForProjectAsync(Admin, Project);
 
         var created = await Admin.PostAsJsonAsync("/api/v1/keys", new
