@@ -14,15 +14,23 @@ public sealed partial class CommandStore
     public const string ReleasedChannel = "rdev_command_released";
 
     /// <summary>Keeps this replica's heartbeat fresh, and trims the watch-all feed (it keeps at least 7 days, SPEC section 6).</summary>
-    public async Task HeartbeatAsync(string runnerId, CancellationToken ct)
+    /// <summary>
+    /// Renews this replica's heartbeat and returns its unfinished commands whose cancel is recorded. The cancel's
+    /// NOTIFY reaches only a replica that supervises the command at that moment; one that claimed it just then, or
+    /// whose listen connection dropped, learns of the cancel here.
+    /// </summary>
+    public async Task<IReadOnlyList<Guid>> HeartbeatAsync(string runnerId, CancellationToken ct)
     {
         await using var connection = await dataSource.OpenConnectionAsync(ct);
-        await connection.ExecuteAsync(new CommandDefinition("""
+        var cancelled = await connection.QueryAsync<Guid>(new CommandDefinition($"""
+            SELECT id FROM commands
+            WHERE runner_id = @runnerId AND cancel_requested_at IS NOT NULL AND status IN {CommandStatuses.UnfinishedSql};
             INSERT INTO command_runners (id, host, seen_at) VALUES (@runnerId, @host, now())
             ON CONFLICT (id) DO UPDATE SET seen_at = now();
             DELETE FROM command_runners WHERE seen_at < now() - interval '1 day';
             DELETE FROM command_feed WHERE at < now() - interval '8 days';
             """, new { runnerId, host = Environment.MachineName }, cancellationToken: ct));
+        return cancelled.AsList();
     }
 
     /// <summary>

@@ -83,7 +83,11 @@ public sealed partial class CommandSupervisor(
         {
             try
             {
-                await store.HeartbeatAsync(RunnerId, stoppingToken);
+                foreach (var id in await store.HeartbeatAsync(RunnerId, stoppingToken))
+                {
+                    TryCancel(id); // A no-op for a command already stopping.
+                }
+
                 await RecordUnrecordedAsync(stoppingToken);
                 await ClaimAsync(stoppingToken);
                 if (sinceSweep.Elapsed >= sweepInterval)

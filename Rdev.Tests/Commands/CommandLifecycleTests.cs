@@ -74,6 +74,22 @@ public sealed class CommandLifecycleTests(CommandLifecycleTests.Fixture fixture)
     }
 
     [Fact]
+    public async Task ACancelWhoseNotificationNeverCameIsHonouredByTheNextHeartbeat()
+    {
+        // What a replica sees when it claims a command just as the cancel is posted, or when its listen connection
+        // dropped: the cancel is recorded, but no NOTIFY reaches it.
+        await host.AddProjectAsync("missed-cancel");
+        await CommandsHost.WaitForProjectAsync(api, "missed-cancel");
+        var id = (await CommandsHost.StartAsync(api, "missed-cancel", "shell", new { command = "echo started; sleep 600" })).GetProperty("id").GetString()!;
+        await Eventually.TrueAsync(async () => (await CommandsHost.GetCommandAsync(api, id)).GetProperty("output_bytes").GetInt64() > 0,
+            "the command runs");
+
+        await host.Database.ScalarAsync<object>($"UPDATE commands SET cancel_requested_at = now() WHERE id = '{id}'");
+
+        Assert.Equal("cancelled", (await CommandsHost.WaitForFinalAsync(api, id, TimeSpan.FromSeconds(30))).GetProperty("status").GetString());
+    }
+
+    [Fact]
     public async Task OutputPostgresCannotStoreIsStoredWithReplacementsAndFreesTheSlot()
     {
         await host.AddProjectAsync("unstorable", maxConcurrent: 5);
