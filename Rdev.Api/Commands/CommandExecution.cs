@@ -139,9 +139,8 @@ internal sealed class CommandExecution(CommandRecord command, RunTarget target, 
         }
     }
 
-    public void Dispose()
-    {
-        timeout.Dispose();
-        LetGo.Dispose();
-    }
+    // LetGo is not disposed: shutdown cancels it on every execution it sees, and one may finish and be disposed in
+    // between (an ObjectDisposedException then failed a replica's stop). Without a timer or a link it holds nothing
+    // that needs disposing.
+    public void Dispose() => timeout.Dispose();
 }
