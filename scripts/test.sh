@@ -3,8 +3,8 @@
 # the session tests) and Chromium (apt, for the web console's browser tests) when missing, starts a throw-away cluster on a free loopback port, builds in Release with
 # warnings as errors, fails on any referenced package with a known vulnerability, runs every test, and prints
 # "N passed, N failed, N skipped". Stops the cluster on exit. Exits non-zero when any test fails.
-#   --fast   leaves out the Slow tests (real processes, the AppHost, chaos and outages) for a quick check while working;
-#            the full run, without it, is what CI runs.
+#   --fast   leaves out the Slow tests (those that run commands or start processes, the AppHost, chaos and outages) and
+#            the vulnerable-package check, for a quick check while working; the full run, without it, is what CI runs.
 # Any other arguments go to dotnet test (e.g. --filter "FullyQualifiedName~Rdev.Tests.Keys").
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -52,22 +52,28 @@ echo "Test PostgreSQL cluster on 127.0.0.1:$port"
 
 export RDEV_TEST_POSTGRES="Host=127.0.0.1;Port=$port;Username=postgres;Password=$password"
 
-dotnet build Rdev.sln -c Release -warnaserror -nologo -v quiet
-
-# Its warning (when no source serves vulnerability data) is repeated under the summary, where it cannot be missed.
-vulnerabilities=$(scripts/check-vulnerable-packages.sh 2>&1) || { echo "$vulnerabilities"; exit 1; }
-echo "$vulnerabilities"
-
 # Benchmarks (load harnesses for docs/benchmarks.md) run only when asked for with a --filter of their own.
 filter=(--filter "Category!=Benchmark")
 args=()
+fast=0
 for arg in "$@"; do
   case "$arg" in
-    --fast) filter=(--filter "Category!=Benchmark&Category!=Slow") ;;
+    --fast) fast=1; filter=(--filter "Category!=Benchmark&Category!=Slow") ;;
     --filter) filter=(); args+=("$arg") ;;
     *) args+=("$arg") ;;
   esac
 done
+
+dotnet build Rdev.sln -c Release -warnaserror -nologo -v quiet
+
+# Its warning (when no source serves vulnerability data) is repeated under the summary, where it cannot be missed.
+# --fast leaves it to the full run: it takes a few seconds and the packages rarely change while you work.
+if [ "$fast" = 1 ]; then
+  vulnerabilities="WARNING: --fast skipped the vulnerable-package check; the full run (CI) does it."
+else
+  vulnerabilities=$(scripts/check-vulnerable-packages.sh 2>&1) || { echo "$vulnerabilities"; exit 1; }
+fi
+echo "$vulnerabilities"
 
 results="$work/results"
 set +e

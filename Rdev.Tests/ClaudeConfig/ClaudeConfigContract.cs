@@ -153,6 +153,7 @@ public abstract partial class ClaudeConfigContract<THost>(THost host) where THos
 
 public sealed class LocalClaudeConfigTests(LocalConfigHost host) : ClaudeConfigContract<LocalConfigHost>(host), IClassFixture<LocalConfigHost>;
 
+[Trait("Category", "Slow")]
 public sealed class KubernetesClaudeConfigTests(KubernetesConfigHost host) : ClaudeConfigContract<KubernetesConfigHost>(host), IClassFixture<KubernetesConfigHost>
 {
     [Fact]

@@ -52,6 +52,7 @@ public sealed class OpenApiDocumentTests(OpenApiDocumentTests.Fixture fixture) :
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task ServedDocumentPassesTheRecommendedLintRulesWithNoErrorOrWarning()
     {
         var linter = Environment.GetEnvironmentVariable(LinterVariable) is { Length: > 0 } path && File.Exists(path)

@@ -10,6 +10,7 @@ namespace Rdev.Tests.Clients;
 /// Rdev.Client as the CLI and the console use it, against the real API on real Postgres: the generated requests, the
 /// stream readers to the end and across a replica going away, and problems as <see cref="RdevProblemException"/>.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class RdevClientTests(RdevClientTests.Fixture fixture) : IClassFixture<RdevClientTests.Fixture>
 {
     public const string Project = "client";

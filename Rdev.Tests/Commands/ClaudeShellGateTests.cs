@@ -91,6 +91,7 @@ public sealed class ClaudeShellGateTests(ClaudeShellGateTests.Fixture fixture) :
         }.Select(c => new object[] { c.Key, c.Project, c.Body });
 
     [Theory]
+    [Trait("Category", "Slow")]
     [MemberData(nameof(Accepted))]
     public async Task EverythingElseStillRuns(string key, string project, string body)
     {
@@ -106,6 +107,7 @@ public sealed class ClaudeShellGateTests(ClaudeShellGateTests.Fixture fixture) :
     // Without shell authority Claude also runs in its restricted mode, so that files a git user can write in the
     // workspace (.claude/settings.json hooks and permissions, MCP servers) cannot hand it a shell either.
     [Theory]
+    [Trait("Category", "Slow")]
     [InlineData("run", "shell-ok", true)]
     [InlineData("shell", "no-shell", true)]
     [InlineData("shell", "shell-ok", false)]

@@ -127,6 +127,7 @@ public sealed class CommandInjectionTests(CommandInjectionTests.Fixture fixture)
         }.Select(text => new object[] { text });
 
     [Theory]
+    [Trait("Category", "Slow")]
     [MemberData(nameof(LiteralArguments))]
     public async Task MetacharactersInAPromptOrGitArgumentAreDeliveredLiterally(string text)
     {

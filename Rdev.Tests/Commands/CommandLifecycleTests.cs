@@ -6,6 +6,7 @@ using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Commands;
 
+[Trait("Category", "Slow")]
 public sealed class CommandLifecycleTests(CommandLifecycleTests.Fixture fixture) : IClassFixture<CommandLifecycleTests.Fixture>
 {
     /// <summary>One database and API replica (running the fake claude) for the class; each test adds a project of its own.</summary>

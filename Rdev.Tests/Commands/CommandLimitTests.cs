@@ -4,6 +4,7 @@ using Rdev.Tests.Infrastructure;
 
 namespace Rdev.Tests.Commands;
 
+[Trait("Category", "Slow")]
 public sealed class CommandLimitTests : IAsyncLifetime
 {
     private readonly CommandsHost host = new();

@@ -11,6 +11,7 @@ namespace Rdev.Tests.Commands;
 /// sibling project's secret, a secret beside the projects root and the API process's environment. None of it may be
 /// read or written; ordinary git usage still works end to end.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class GitConfinementTests(GitConfinementTests.Fixture fixture) : IClassFixture<GitConfinementTests.Fixture>
 {
     private const string SiblingSecret = "sibling-secret-7f3a9c";
@@ -110,7 +111,6 @@ public sealed class GitConfinementTests(GitConfinementTests.Fixture fixture) : I
     }
 
     [Theory]
-    [Trait("Category", "Slow")] // 630 end-to-end cases: the full run (CI) has them, --fast does not.
     [MemberData(nameof(Attacks))]
     public async Task AnAttackReadsAndWritesNothingOutsideTheWorkTree(string attack, string[] template)
     {

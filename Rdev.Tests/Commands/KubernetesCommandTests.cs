@@ -7,6 +7,7 @@ using Rdev.Tests.Kubernetes;
 namespace Rdev.Tests.Commands;
 
 /// <summary>The command API on the kubernetes runtime: exec into pods of the fake API server with KubernetesClient.</summary>
+[Trait("Category", "Slow")]
 public sealed class KubernetesCommandTests(KubernetesCommandTests.Fixture fixture) : IClassFixture<KubernetesCommandTests.Fixture>
 {
     /// <summary>One database, fake API server and API replica for the class; each test adds a pod project of its own.</summary>

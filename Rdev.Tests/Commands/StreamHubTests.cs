@@ -9,6 +9,7 @@ namespace Rdev.Tests.Commands;
 /// SPEC section 6, "Fan-out at scale": many streams of one command cost one reader per replica, not one each, and a
 /// storm of them waits for the replica's bounded pool instead of exhausting PostgreSQL's connections.
 /// </summary>
+[Trait("Category", "Slow")]
 public sealed class StreamHubTests : IAsyncLifetime
 {
     private const int Steps = 5;

@@ -2,6 +2,7 @@ using System.Text.Json;
 
 namespace Rdev.Tests.Commands;
 
+[Trait("Category", "Slow")]
 public sealed class StreamReconnectionTests(StreamReconnectionTests.Fixture fixture) : IClassFixture<StreamReconnectionTests.Fixture>
 {
     private const int Lines = 10_000;

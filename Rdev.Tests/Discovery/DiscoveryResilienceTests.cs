@@ -57,6 +57,7 @@ public sealed class DiscoveryResilienceTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task DiscoveryStartedBeforeTheApiRetriesUntilTheTableExistsThenPublishes()
     {
         await using var h = await DiscoveryHarness.StartKubernetesAsync(startApi: false);
@@ -71,6 +72,7 @@ public sealed class DiscoveryResilienceTests
     }
 
     [Fact]
+    [Trait("Category", "Slow")]
     public async Task TheApiKeepsServingTheLastKnownStateWhileDiscoveryIsDownAndCatchesUpAfterItsRestart()
     {
         await using var h = await DiscoveryHarness.StartKubernetesAsync();

@@ -16,6 +16,7 @@ using static Rdev.Tests.Execution.KubernetesTestProbes;
 namespace Rdev.Tests.Execution;
 
 /// <summary>The Kubernetes runner against the fake API server, which runs each exec as a real local process.</summary>
+[Trait("Category", "Slow")]
 public sealed class KubernetesCommandRunnerTests : IAsyncLifetime
 {
     private const string Namespace = "default";

@@ -10,6 +10,7 @@ using Rdev.Tests.Infrastructure;
 namespace Rdev.Tests.Keys;
 
 /// <summary>Revoking a key (or its expiry) ends its open streams within seconds, on every replica.</summary>
+[Trait("Category", "Slow")]
 public sealed class StreamRevocationTests : IAsyncLifetime
 {
     private readonly CommandsHost host = new();

@@ -6,6 +6,7 @@ using Rdev.Tests.Infrastructure;
 namespace Rdev.Tests.Kubernetes;
 
 /// <summary>The fake must satisfy the real kubectl 1.32: discovery, list, watch and exec over WebSocket (v5).</summary>
+[Trait("Category", "Slow")]
 public sealed class KubectlContractTests : IAsyncLifetime
 {
     private const string Project = "rdev.orchard9.ai/project";

@@ -7,6 +7,7 @@ using Rdev.Tests.Kubernetes;
 namespace Rdev.Tests.Observability;
 
 [Collection(SerialCollection.Name)]
+[Trait("Category", "Slow")]
 public sealed class CommandTracingTests : IAsyncLifetime
 {
     private readonly CommandsHost host = new();

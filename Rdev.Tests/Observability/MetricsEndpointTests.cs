@@ -5,6 +5,7 @@ using Rdev.Tests.Infrastructure;
 namespace Rdev.Tests.Observability;
 
 [Collection(SerialCollection.Name)]
+[Trait("Category", "Slow")]
 public sealed class MetricsEndpointTests : IAsyncLifetime
 {
     private readonly CommandsHost host = new();

@@ -13,6 +13,7 @@ namespace Rdev.Tests.Observability;
 
 /// <summary>No secret (API key secrets, the database password) ever reaches logs, spans or metrics.</summary>
 [Collection(SerialCollection.Name)]
+[Trait("Category", "Slow")]
 public sealed class SecretsInTelemetryTests : IAsyncLifetime
 {
     private readonly CommandsHost host = new();

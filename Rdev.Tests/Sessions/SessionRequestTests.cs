@@ -6,6 +6,7 @@ using Rdev.Tests.Infrastructure;
 namespace Rdev.Tests.Sessions;
 
 /// <summary>Requests to the session endpoints that rdev refuses before any session is involved.</summary>
+[Trait("Category", "Slow")]
 public sealed class SessionRequestTests(SessionRequestTests.Fixture fixture) : IClassFixture<SessionRequestTests.Fixture>
 {
     private readonly HttpClient api = fixture.Api;
