@@ -1,5 +1,6 @@
 using System.Diagnostics.CodeAnalysis;
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
 using Npgsql;
 using Rdev.Api.Audit;
 using Rdev.Api.Execution;
@@ -10,11 +11,11 @@ namespace Rdev.Api.ClaudeConfig;
 
 /// <summary>The services configuration handlers share, and the project checks every handler makes.</summary>
 public sealed record ClaudeConfigServices(
-    ProjectRegistry Projects,
-    IWorkspaceFiles Files,
-    IRuntimeStatus Runtime,
-    NpgsqlDataSource DataSource,
-    AuditLog Audit,
+    [FromServices] ProjectRegistry Projects,
+    [FromServices] IWorkspaceFiles Files,
+    [FromServices] IRuntimeStatus Runtime,
+    [FromServices] NpgsqlDataSource DataSource,
+    [FromServices] AuditLog Audit,
     HttpContext Context)
 {
     /// <summary>

@@ -241,12 +241,12 @@ public static class CommandsApi
 
 /// <summary>The services command handlers share.</summary>
 public sealed record CommandServices(
-    ProjectRegistry Projects,
-    CommandStore Store,
-    CommandSupervisor Supervisor,
-    IRuntimeStatus Runtime,
-    IOptions<CommandOptions> Options,
-    TimeProvider Time,
+    [FromServices] ProjectRegistry Projects,
+    [FromServices] CommandStore Store,
+    [FromServices] CommandSupervisor Supervisor,
+    [FromServices] IRuntimeStatus Runtime,
+    [FromServices] IOptions<CommandOptions> Options,
+    [FromServices] TimeProvider Time,
     HttpContext HttpContext);
 
 public sealed record CommandPage(IReadOnlyList<CommandRecord> Items, string? NextCursor);

@@ -141,4 +141,6 @@ public static class KeysApi
     private static DateTimeOffset Microseconds(DateTimeOffset value) => value.AddTicks(-(value.UtcTicks % 10));
 }
 
-public sealed record KeyServices(ApiKeyStore Store, ApiKeyCache Cache, AuditLog Audit, TimeProvider Time, HttpContext Context);
+public sealed record KeyServices(
+    [FromServices] ApiKeyStore Store, [FromServices] ApiKeyCache Cache, [FromServices] AuditLog Audit, [FromServices] TimeProvider Time,
+    HttpContext Context);

@@ -140,7 +140,7 @@ public static class SessionsApi
 }
 
 /// <summary>The services the session handlers share.</summary>
-public sealed record SessionServices(CommandStore Commands, SessionStore Sessions, HttpContext HttpContext)
+public sealed record SessionServices([FromServices] CommandStore Commands, [FromServices] SessionStore Sessions, HttpContext HttpContext)
 {
     public async Task<CommandRecord?> FindAsync(Guid id, ClaimsPrincipal user, CancellationToken ct) =>
         await Commands.GetAsync(id, ct) is { } command && user.CanAccessProject(command.Project) ? command : null;
