@@ -31,6 +31,10 @@ public sealed partial class BootstrapAdminKey(
 
         var id = key.Trim()[idRange];
         var outcome = await store.EnsureBootstrapAsync(id, ApiKeyFormat.HashSecret(key.Trim().AsSpan()[secretRange]), time.GetUtcNow(), cancellationToken);
+        // The id exists now whatever its outcome. The replica may have listed the known ids before the row was there,
+        // and its listener may not have been up for the row's NOTIFY: without this, the bootstrap key's first use would
+        // be charged to its address's bucket for unknown ids, and refused when that bucket is empty.
+        cache.Remember(id);
         cache.Evict(id);
         switch (outcome)
         {
