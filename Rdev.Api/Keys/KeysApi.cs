@@ -142,5 +142,8 @@ public static class KeysApi
 }
 
 public sealed record KeyServices(
-    [FromServices] ApiKeyStore Store, [FromServices] ApiKeyCache Cache, [FromServices] AuditLog Audit, [FromServices] TimeProvider Time,
+    [FromServices] ApiKeyStore Store,
+    [FromServices] ApiKeyCache Cache,
+    [FromServices] AuditLog Audit,
+    [FromServices] TimeProvider Time,
     HttpContext Context);
