@@ -1,5 +1,9 @@
 using System.Net;
+using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
+using Npgsql;
+using Rdev.Api;
+using Rdev.Api.Data;
 using Rdev.Api.Keys;
 using Rdev.Tests.Infrastructure;
 
@@ -75,6 +79,26 @@ public sealed class BootstrapKeyTests(PostgresDatabase database) : IClassFixture
         Assert.NotNull(validation);
         Assert.Contains("Rdev:BootstrapAdminKey", validation.Message);
         Assert.DoesNotContain(malformed, validation.Message);
+    }
+
+    [Fact]
+    public async Task TheReplicaThatEnsuresTheBootstrapKeyKnowsItsIdWithoutWaitingForItsNotification()
+    {
+        // A replica may list the ids that exist before the bootstrap row is there, and miss the row's NOTIFY while its
+        // listener comes up. The key's first use must still not be charged to its address's bucket for unknown ids
+        // (RateLimitTests saw it refused with 429 once, in CI). Here the listener never runs: no NOTIFY arrives at all.
+        const string key = "rdev_ensuring_AbCdEfGhIjKlMnOpQrStUvWxYz012345";
+        await using var dataSource = NpgsqlDataSource.Create(database.ConnectionString);
+        var notifications = new PostgresNotifications(dataSource, [], NullLogger<PostgresNotifications>.Instance);
+        using var cache = new ApiKeyCache(new ApiKeyStore(dataSource), notifications, TimeProvider.System,
+            Options.Create(new KeyOptions()), NullLogger<ApiKeyCache>.Instance);
+        var bootstrap = new BootstrapAdminKey(Options.Create(new RdevOptions { BootstrapAdminKey = key }),
+            new ApiKeyStore(dataSource), cache, TimeProvider.System, NullLogger<BootstrapAdminKey>.Instance);
+
+        await bootstrap.StartAsync(CancellationToken.None);
+
+        Assert.True(cache.IsKnown("ensuring"));
+        Assert.Equal(1, await database.ScalarAsync<long>("SELECT count(*) FROM api_keys WHERE id = 'ensuring'"));
     }
 
     private static Dictionary<string, string?> Bootstrap(string key) => new() { ["Rdev:BootstrapAdminKey"] = key };
