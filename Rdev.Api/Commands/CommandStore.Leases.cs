@@ -13,11 +13,11 @@ public sealed partial class CommandStore
 {
     public const string ReleasedChannel = "rdev_command_released";
 
-    /// <summary>Keeps this replica's heartbeat fresh, and trims the watch-all feed (it keeps at least 7 days, SPEC section 6).</summary>
     /// <summary>
-    /// Renews this replica's heartbeat and returns its unfinished commands whose cancel is recorded. The cancel's
-    /// NOTIFY reaches only a replica that supervises the command at that moment; one that claimed it just then, or
-    /// whose listen connection dropped, learns of the cancel here.
+    /// Renews this replica's heartbeat, trims the watch-all feed (it keeps at least 7 days, SPEC section 6) and returns
+    /// this replica's unfinished commands whose cancel is recorded. The cancel's NOTIFY reaches only a replica that
+    /// supervises the command at that moment; one that claimed it just then, or whose listen connection dropped, learns
+    /// of the cancel here.
     /// </summary>
     public async Task<IReadOnlyList<Guid>> HeartbeatAsync(string runnerId, CancellationToken ct)
     {

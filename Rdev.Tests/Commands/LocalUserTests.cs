@@ -136,7 +136,6 @@ public sealed class LocalUserTests : IAsyncLifetime
         return client;
     }
 
-
     private static void Chown(uint uid, params string[] paths)
     {
         foreach (var path in paths)

@@ -30,8 +30,9 @@ public sealed class UnknownKeyFloodTests(PostgresDatabase database) : IClassFixt
             // Every use of the valid key goes back to the database: its cache entry is always expired.
             ["Rdev:Keys:CacheSeconds"] = "0",
         });
-        // Once the replica has loaded the ids that exist, the admin key's first use costs no token of the address's
-        // bucket; the key it creates is known at once. So the whole burst is left for the guesses.
+        // The replica knows the bootstrap admin key's id from its start (BootstrapAdminKey remembers it), so the admin
+        // key's first use costs no token of the address's bucket; the key it creates is known at once. So the whole
+        // burst is left for the guesses.
         var cache = factory.Services.GetRequiredService<ApiKeyCache>();
         await Eventually.TrueAsync(() => cache.IsKnown(KeysHost.AdminKey.Split('_')[1]),
             "the replica knows the bootstrap admin key's id", TimeSpan.FromSeconds(15));
